@@ -1,5 +1,7 @@
 import { defineProject } from "vitest/config";
+import { workspaceAlias } from "../../vitest.shared.js";
 
 export default defineProject({
+  resolve: { alias: workspaceAlias },
   test: { name: "platform-kvm", include: ["test/**/*.test.ts"], testTimeout: 60_000 },
 });
