@@ -4,6 +4,6 @@ import { defineConfig } from "vitest/config";
 // turbo runs the same tests per package through each package's `test` script.
 export default defineConfig({
   test: {
-    projects: ["packages/*"],
+    projects: ["packages/*", "tests/*"],
   },
 });
