@@ -1,0 +1,80 @@
+/**
+ * `struct linux_dirent64`, the records getdents64(2) returns:
+ *
+ * ```c
+ * struct linux_dirent64 {
+ *     ino64_t        d_ino;    // 64-bit inode number
+ *     off64_t        d_off;    // Not an offset; see getdents(2)
+ *     unsigned short d_reclen; // Size of this dirent
+ *     unsigned char  d_type;   // File type
+ *     char           d_name[]; // Filename (null-terminated)
+ * };
+ * ```
+ *
+ * Records are variable-length: the name (NUL-terminated) starts at byte 19
+ * and `d_reclen` rounds the total up to a multiple of 8. getdents(2): d_off
+ * is "the distance from the start of the directory to the start of the next
+ * linux_dirent" -- in practice an opaque cookie for lseek(2). Not in
+ * userspace headers; glibc's `struct dirent64` has the same header layout.
+ *
+ * @module
+ */
+import { getI64, getU64, setI64, setU64 } from "./bytes.js";
+
+export interface LinuxDirent64 {
+  d_ino: number;
+  d_off: number;
+  d_reclen: number;
+  d_type: number;
+  d_name: string;
+}
+/** Offset of `d_name`: the fixed header size. */
+export const LINUX_DIRENT64_HEADER_SIZE = 19;
+export const LINUX_DIRENT64_OFFSETS = {
+  d_ino: 0,
+  d_off: 8,
+  d_reclen: 16,
+  d_type: 18,
+  d_name: 19,
+} as const;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8");
+
+/** The `d_reclen` of a record whose name is `nameBytes` bytes (UTF-8, without NUL). */
+export function linuxDirent64Reclen(nameBytes: number): number {
+  return (LINUX_DIRENT64_HEADER_SIZE + nameBytes + 1 + 7) & ~7;
+}
+
+export function decodeLinuxDirent64(dv: DataView, off: number): LinuxDirent64 {
+  const reclen = dv.getUint16(off + 16, true);
+  const name = new Uint8Array(dv.buffer, dv.byteOffset + off + 19, Math.max(0, reclen - 19));
+  const end = name.indexOf(0);
+  return {
+    d_ino: getU64(dv, off),
+    d_off: getI64(dv, off + 8),
+    d_reclen: reclen,
+    d_type: dv.getUint8(off + 18),
+    d_name: dec.decode(end < 0 ? name : name.subarray(0, end)),
+  };
+}
+
+/**
+ * Writes one record, computing `d_reclen` from the name (the `d_reclen` in
+ * `v` is ignored) and zero-filling the padding. Returns `d_reclen`.
+ *
+ * Preconditions:
+ * - `dv` has room for `linuxDirent64Reclen(utf8 length of d_name)` bytes at `off`.
+ */
+export function encodeLinuxDirent64(dv: DataView, off: number, v: LinuxDirent64): number {
+  const name = enc.encode(v.d_name);
+  const reclen = linuxDirent64Reclen(name.length);
+  setU64(dv, off, v.d_ino);
+  setI64(dv, off + 8, v.d_off);
+  dv.setUint16(off + 16, reclen, true);
+  dv.setUint8(off + 18, v.d_type);
+  const dst = new Uint8Array(dv.buffer, dv.byteOffset + off + 19, reclen - 19);
+  dst.fill(0);
+  dst.set(name);
+  return reclen;
+}
