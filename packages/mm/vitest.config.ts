@@ -3,5 +3,10 @@ import { workspaceAlias } from "../../vitest.shared.js";
 
 export default defineProject({
   resolve: { alias: workspaceAlias },
-  test: { name: "mm", include: ["test/**/*.test.ts"], testTimeout: 60_000 },
+  test: {
+    name: "mm",
+    include: ["test/**/*.test.ts"],
+    testTimeout: 60_000,
+    env: { TSVISOR_CHECK_INVARIANTS: "1" },
+  },
 });

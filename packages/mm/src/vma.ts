@@ -1,0 +1,170 @@
+import { PROT_WRITE } from "@tsvisor/abi";
+import { PAGE_SIZE } from "@tsvisor/platform";
+import { assert } from "./invariants.js";
+import type { Mappable } from "./mappable.js";
+import type { SharedObject } from "./shared-object.js";
+
+/**
+ * A virtual memory area: a page-aligned range of the application's address
+ * space with one protection and one backing, like Linux's `vm_area_struct`.
+ *
+ * Backing, by `obj` and `file`:
+ * - private anonymous: `obj === null && file === null`;
+ * - private file (`MAP_PRIVATE` of a Mappable): `obj === null && file !== null`;
+ * - shared (`MAP_SHARED`, anonymous or file): `obj !== null` (`file` is
+ *   `obj.file`). Private pages of the first two kinds live in the MM's page
+ *   table; pages of the last live in `obj`.
+ *
+ * Invariants:
+ * - `start < end`, both page-aligned, inside the MM's user range.
+ * - `offset` is page-aligned. For file and shared mappings it is the byte
+ *   offset in the file / shared object that `start` maps; for private
+ *   anonymous memory it is Linux's `vm_pgoff << 12` (the address the memory
+ *   was first mapped at), used only to decide merges, as Linux does.
+ * - `prot & ~maxProt === 0` (Linux's VM_MAY* bits).
+ * - A VMA holds one reference on `obj`.
+ *
+ * Mutable fields are owned by the MemoryManager holding the VMA.
+ */
+export class Vma {
+  constructor(
+    public start: number,
+    public end: number,
+    /** PROT_READ | PROT_WRITE | PROT_EXEC bits. */
+    public prot: number,
+    /** The protections mprotect may grant (VM_MAYREAD/MAYWRITE/MAYEXEC). */
+    public maxProt: number,
+    /** Shown as `s` in /proc/PID/maps: created with MAP_SHARED (VM_MAYSHARE). */
+    public shared: boolean,
+    public obj: SharedObject | null,
+    public file: Mappable | null,
+    public offset: number,
+    /** Name for special mappings (`[vdso]`, `[vvar]`); null otherwise. */
+    public name: string | null,
+    /** VM_* style flags: GROWSDOWN, NORESERVE, DONTFORK, WIPEONFORK. */
+    public flags: number,
+  ) {}
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** Byte offset, in the file or object, that address `addr` maps. */
+  offsetOf(addr: number): number {
+    return this.offset + (addr - this.start);
+  }
+
+  /**
+   * Bytes this VMA commits against the sandbox limit: private writable and
+   * shared anonymous memory, unless MAP_NORESERVE (Linux's VM_ACCOUNT rule).
+   */
+  get charge(): number {
+    if ((this.flags & VMA_NORESERVE) !== 0) return 0;
+    if (this.obj !== null) return this.obj.file === null ? this.end - this.start : 0;
+    return (this.prot & PROT_WRITE) !== 0 ? this.end - this.start : 0;
+  }
+
+  /** A copy of this VMA with another range (takes a reference on `obj`). */
+  cloneRange(start: number, end: number): Vma {
+    this.obj?.ref();
+    return new Vma(
+      start,
+      end,
+      this.prot,
+      this.maxProt,
+      this.shared,
+      this.obj,
+      this.file,
+      this.offsetOf(start),
+      this.name,
+      this.flags,
+    );
+  }
+
+  /**
+   * True when `next` starts where this VMA ends and Linux's vma_merge would
+   * join them: same flags, backing and name, and contiguous offsets.
+   */
+  canMergeWith(next: Vma): boolean {
+    return (
+      this.end === next.start &&
+      this.prot === next.prot &&
+      this.maxProt === next.maxProt &&
+      this.shared === next.shared &&
+      this.obj === next.obj &&
+      this.file === next.file &&
+      this.name === next.name &&
+      this.flags === next.flags &&
+      this.offsetOf(this.end) === next.offset
+    );
+  }
+}
+
+/** VMA flag: MAP_GROWSDOWN stack that extends on faults below it. */
+export const VMA_GROWSDOWN = 1;
+/** VMA flag: MAP_NORESERVE (not charged to the commit limit). */
+export const VMA_NORESERVE = 2;
+/** VMA flag: MADV_DONTFORK (not copied into a fork child). */
+export const VMA_DONTFORK = 4;
+/** VMA flag: MADV_WIPEONFORK (a fork child sees zeros). */
+export const VMA_WIPEONFORK = 8;
+
+/**
+ * The VMAs of one MM, sorted by address in an array searched by bisection:
+ * lookups are O(log n) with no allocation; inserts and removals splice, O(n)
+ * but n is small (Linux caps it at vm.max_map_count = 65530).
+ *
+ * Invariants: sorted by `start`, non-overlapping (`a[i].end <= a[i+1].start`).
+ */
+export class VmaSet {
+  /** The VMAs; read freely, mutate only through the MemoryManager. */
+  readonly a: Vma[] = [];
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  /** Index of the first VMA with `end > addr` (`size` if none). */
+  indexAfter(addr: number): number {
+    const a = this.a;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid]!.end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The VMA containing `addr`, or undefined. */
+  find(addr: number): Vma | undefined {
+    const v = this.a[this.indexAfter(addr)];
+    return v !== undefined && v.start <= addr ? v : undefined;
+  }
+
+  /** True when some VMA overlaps `[start, end)`. */
+  overlaps(start: number, end: number): boolean {
+    const v = this.a[this.indexAfter(start)];
+    return v !== undefined && v.start < end;
+  }
+
+  insertAt(i: number, v: Vma): void {
+    this.a.splice(i, 0, v);
+  }
+
+  /** Checks sortedness and alignment. For tests and CHECK_INVARIANTS. */
+  check(minAddr: number, maxAddr: number): void {
+    let prevEnd = minAddr;
+    for (const v of this.a) {
+      assert(v.start % PAGE_SIZE === 0 && v.end % PAGE_SIZE === 0, "VMA not page-aligned");
+      assert(v.start < v.end, "empty VMA");
+      assert(v.start >= prevEnd, "VMAs overlap or unsorted");
+      assert(v.end <= maxAddr, "VMA above maxAddr");
+      assert((v.prot & ~v.maxProt) === 0, "prot exceeds maxProt");
+      assert(v.offset % PAGE_SIZE === 0, "VMA offset not page-aligned");
+      if (v.obj !== null) assert(v.obj.refs > 0, "VMA refers to a released object");
+      prevEnd = v.end;
+    }
+  }
+}
