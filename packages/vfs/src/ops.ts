@@ -267,13 +267,13 @@ export function openat(
     if (typeof r === "number") return r;
     loc = r;
     fullPath = loc.inode.isDir ? String(w.pathOf(loc)) : joinPath(w.pathOf(p.dir), p.name);
-    // open(2): "O_NOFOLLOW: If the trailing component (i.e., basename) of
-    // pathname is a symbolic link, then the open fails, with the error
-    // ELOOP" — unless O_PATH, which then opens the link itself.
-    if (loc.inode.isSymlink && !(flags & O_PATH)) return -ELOOP;
   }
   const type = loc.inode.mode & S_IFMT;
   if (flags & O_DIRECTORY && type !== S_IFDIR) return -ENOTDIR;
+  // open(2): "O_NOFOLLOW: If the trailing component (i.e., basename) of
+  // pathname is a symbolic link, then the open fails, with the error
+  // ELOOP" — unless O_PATH, which then opens the link itself.
+  if (type === S_IFLNK && !(flags & O_PATH)) return -ELOOP;
   const acc = flags & O_ACCMODE;
   if (!(flags & O_PATH)) {
     if (type === S_IFDIR && (acc !== O_RDONLY || flags & O_CREAT || flags & O_TRUNC))
@@ -392,12 +392,12 @@ export function unlinkat(t: VfsTask, dirfd: number, path: string, flags: number)
     if (p.name === "..") return -ENOTEMPTY;
     if (p.name === "") return -EBUSY;
   } else if (p.name === "" || p.name === "." || p.name === "..") return -EISDIR;
+  if (p.dir.mount.readOnly) return -EROFS;
   const victimInode = childBelowMounts(p.dir, p.name);
   if (typeof victimInode === "number") return victimInode;
   const victim: Location = { mount: p.dir.mount, inode: victimInode };
   const vdir = victimInode.isDir;
   if (!dir && p.trailingSlash && !vdir) return -ENOTDIR;
-  if (p.dir.mount.readOnly) return -EROFS;
   const perm = mayDelete(p.dir, victim, t.creds);
   if (perm < 0) return perm;
   if (dir) {
@@ -453,20 +453,30 @@ export function renameat2(
   const np = w.walkParent(ns, newpath);
   if (typeof np === "number") return np;
   const isNormal = (n: string) => n !== "" && n !== "." && n !== "..";
-  if (!isNormal(op.name) || !isNormal(np.name)) return -EBUSY;
+  // The order of checks below is do_renameat2's, then vfs_rename's.
   if (op.dir.mount !== np.dir.mount) return -EXDEV;
+  if (!isNormal(op.name) || !isNormal(np.name)) return -EBUSY;
+  if (op.dir.mount.readOnly) return -EROFS;
   const src = childBelowMounts(op.dir, op.name);
   if (typeof src === "number") return src;
   const dstR = childBelowMounts(np.dir, np.name);
   if (typeof dstR === "number" && dstR !== -ENOENT) return dstR;
   const dst = typeof dstR === "number" ? null : dstR;
   if (flags & RENAME_NOREPLACE && dst) return -EEXIST;
-  if (flags & RENAME_EXCHANGE && !dst) return -ENOENT;
+  if (flags & RENAME_EXCHANGE) {
+    if (!dst) return -ENOENT;
+    if (!dst.isDir && np.trailingSlash) return -ENOTDIR;
+  }
   const srcDir = src.isDir;
   if (!srcDir && (op.trailingSlash || (np.trailingSlash && !(flags & RENAME_EXCHANGE))))
     return -ENOTDIR;
-  if (flags & RENAME_EXCHANGE && dst && !dst.isDir && np.trailingSlash) return -ENOTDIR;
-  if (op.dir.mount.readOnly) return -EROFS;
+  // rename(2): "EINVAL The new pathname contained a path prefix of the old,
+  // or, more generally, an attempt was made to make a directory a
+  // subdirectory of itself." (lock_rename's "trap")
+  if (srcDir && src !== np.dir.inode && isAncestor(src, np.dir.inode)) return -EINVAL;
+  if (srcDir && src === np.dir.inode) return -EINVAL;
+  if (dst?.isDir && isAncestor(dst, op.dir.inode))
+    return flags & RENAME_EXCHANGE ? -EINVAL : -ENOTEMPTY;
   // Renaming a file over itself (or a hard link to it) does nothing.
   if (dst === src) return 0;
   let perm = mayDelete(op.dir, { mount: op.dir.mount, inode: src }, t.creds);
@@ -486,12 +496,6 @@ export function renameat2(
       if (perm < 0) return perm;
     }
   }
-  // rename(2): "EINVAL The new pathname contained a path prefix of the old,
-  // or, more generally, an attempt was made to make a directory a
-  // subdirectory of itself."
-  if (srcDir && isAncestor(src, np.dir.inode)) return -EINVAL;
-  if (dst?.isDir && isAncestor(dst, op.dir.inode))
-    return flags & RENAME_EXCHANGE ? -EINVAL : -ENOTEMPTY;
   const m = op.dir.mount.children;
   if (m.has(src) || (dst && m.has(dst))) return -EBUSY;
   if (sameRoot(t, { mount: op.dir.mount, inode: src })) return -EBUSY;
@@ -538,14 +542,33 @@ export function linkat(
   if (typeof existing !== "number") return -EEXIST;
   if (existing !== -ENOENT) return existing;
   if (p.trailingSlash) return -ENOENT;
-  if (old.mount !== p.dir.mount) return -EXDEV;
   if (p.dir.mount.readOnly) return -EROFS;
+  if (old.mount !== p.dir.mount) return -EXDEV;
+  const hl = mayLink(old.inode, t.creds);
+  if (hl < 0) return hl;
   const perm = mayCreate(p.dir, t.creds);
   if (perm < 0) return perm;
   // link(2): "EPERM oldpath is a directory."
   if (old.inode.isDir) return -EPERM;
   if (old.inode.stat().nlink === 0) return -ENOENT;
   return p.dir.inode.link(p.name, old.inode);
+}
+
+/**
+ * may_linkat with fs.protected_hardlinks = 1 (the default): "hardlinks
+ * cannot be created to files that the user does not own unless the user
+ * has read/write access to them" and they are regular, non-set-id files
+ * (Documentation/admin-guide/sysctl/fs.rst).
+ */
+function mayLink(inode: Inode, creds: FsCreds): number {
+  if (creds.euid === 0) return 0;
+  const st = inode.stat();
+  if (st.uid === creds.euid) return 0;
+  if ((st.mode & S_IFMT) !== S_IFREG) return -EPERM;
+  if (st.mode & S_ISUID) return -EPERM;
+  if ((st.mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010)) return -EPERM;
+  if (checkPermission(st.mode, st.uid, st.gid, creds, MAY_READ | MAY_WRITE) < 0) return -EPERM;
+  return 0;
 }
 
 /** readlink(2)/readlinkat(2): the link's target (the caller truncates to bufsiz). */
