@@ -11,9 +11,17 @@
  *   deterministic program prints the same bytes natively and in the sandbox.
  * - A run killed by signal N reports status 128 + N, as the CLI does.
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -145,7 +153,7 @@ export function compile(p: Program): Promise<Compiled> {
         return;
       }
       // A warning-free build is cached; one with warnings is rebuilt next time.
-      if (diagnostics === "") execFileSync("sh", ["-c", `printf %s ${hash} > '${stamp}'`]);
+      if (diagnostics === "") writeFileSync(stamp, hash);
       resolvePromise({ binary, diagnostics });
     });
   });
@@ -200,18 +208,35 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Runs `argv` through `sh` so the umask is fixed (022, Linux's default for
+ * init), in a new session (`detached`: setsid), so that `kill(0, ...)` and
+ * job-control signals stay inside the run. Whatever is left of the session's
+ * process group afterwards (orphans, a timed-out tree) is killed.
+ */
+function spawnRun(argv: readonly string[], o: RunOptions, timeoutMs: number): RunResult {
+  const r = spawnSync("/bin/sh", ["-c", 'umask 022 && exec "$0" "$@"', ...argv], {
+    cwd: o.cwd,
+    env: { ...(o.env ?? RUN_ENV) },
+    input: o.stdin ?? "",
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+    maxBuffer: 64 << 20,
+    detached: true,
+  });
+  if (r.pid) {
+    try {
+      process.kill(-r.pid, "SIGKILL");
+    } catch {
+      // The group is already empty: the usual case.
+    }
+  }
+  return toResult(r);
+}
+
 /** Runs `argv` natively. */
 export function runNative(argv: readonly string[], o: RunOptions): RunResult {
-  return toResult(
-    spawnSync(argv[0]!, argv.slice(1), {
-      cwd: o.cwd,
-      env: { ...(o.env ?? RUN_ENV) },
-      input: o.stdin ?? "",
-      timeout: o.timeoutMs,
-      killSignal: "SIGKILL",
-      maxBuffer: 64 << 20,
-    }),
-  );
+  return spawnRun(argv, o, o.timeoutMs);
 }
 
 /** Runs `argv` under `tsvisor run --platform P`. */
@@ -228,15 +253,12 @@ export function runTsvisor(
       timedOut: false,
     };
   }
-  return toResult(
-    spawnSync(process.execPath, [CLI_BIN, "run", "--platform", platform, "--", ...argv], {
-      cwd: o.cwd,
-      env: { ...(o.env ?? RUN_ENV) },
-      input: o.stdin ?? "",
-      timeout: o.timeoutMs * 3,
-      killSignal: "SIGKILL",
-      maxBuffer: 64 << 20,
-    }),
+  // Under tsvisor the timeout is longer: the Sentry's start-up and its
+  // per-syscall cost come on top of the program's own time.
+  return spawnRun(
+    [process.execPath, CLI_BIN, "run", "--platform", platform, "--", ...argv],
+    o,
+    o.timeoutMs * 3,
   );
 }
 
