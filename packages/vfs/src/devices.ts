@@ -202,7 +202,7 @@ export class HostFdFile extends FileDescription {
     return false;
   }
 
-  override lseek(): number {
+  override lseek(_offset: number, _whence: number): number {
     return -ESPIPE;
   }
 
@@ -302,11 +302,11 @@ export class HostFdFile extends FileDescription {
     return done;
   }
 
-  override pread(): number {
+  override pread(_dst: Uint8Array, _offset: number): number {
     return -ESPIPE;
   }
 
-  override pwrite(): number {
+  override pwrite(_src: Uint8Array, _offset: number): number {
     return -ESPIPE;
   }
 

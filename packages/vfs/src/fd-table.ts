@@ -155,6 +155,11 @@ export class FdTable {
     this.lowestFree = 0;
   }
 
+  /** The last task using this table is gone: closes everything. */
+  release(): void {
+    this.closeAll();
+  }
+
   /** The open fds in ascending order (for /proc/PID/fd and tests). */
   fds(): number[] {
     const out: number[] = [];

@@ -271,19 +271,19 @@ export class RegularFile extends FileDescription {
 
 /** A file opened with O_PATH: it names a file, nothing more. */
 export class PathFile extends FileDescription {
-  override read(): number {
+  override read(_dst: Uint8Array): number {
     return -EBADF;
   }
-  override write(): number {
+  override write(_src: Uint8Array): number {
     return -EBADF;
   }
   override get seekable(): boolean {
     return false;
   }
-  override lseek(): number {
+  override lseek(_offset: number, _whence: number): number {
     return -EBADF;
   }
-  override ioctl(): undefined {
+  override ioctl(_cmd: number, _arg: number): undefined {
     return undefined;
   }
 }

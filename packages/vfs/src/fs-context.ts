@@ -16,6 +16,9 @@ export class FsContext {
     public umask = 0o022,
   ) {}
 
+  /** The last task using this context is gone (nothing to free: locations are plain references). */
+  release(): void {}
+
   /** A copy for fork(2) without CLONE_FS. */
   fork(): FsContext {
     return new FsContext(this.root, this.cwd, this.umask);
