@@ -29,7 +29,8 @@ import * as syscalls from "../src/syscalls.js";
 import * as termios from "../src/termios.js";
 import * as time from "../src/time.js";
 import * as wait from "../src/wait.js";
-import { cValues, runC } from "./cprog.js";
+import { cPreamble, cStr, cValues, runC } from "./cprog.js";
+import { STRUCTS, type StructSpec } from "./struct-specs.js";
 
 type Consts = Record<string, unknown>;
 
@@ -57,6 +58,20 @@ const KERNEL_FACTS: Record<string, [number, string]> = {
   ENOIOCTLCMD: [515, "include/linux/errno.h"],
   ERESTART_RESTARTBLOCK: [516, "include/linux/errno.h"],
   MAX_ERRNO: [4095, "include/linux/err.h"],
+  OPEN_HOW_SIZE_VER0: [24, "include/linux/fcntl.h (kernel-internal)"],
+  X86_64_RED_ZONE: [128, "System V AMD64 ABI 3.2.2; arch/x86/kernel/signal.c skips it"],
+  // Syscalls newer than the host's headers: arch/x86/entry/syscalls/syscall_64.tbl (Linux 6.5-6.8).
+  SYS_cachestat: [451, "syscall_64.tbl"],
+  SYS_fchmodat2: [452, "syscall_64.tbl"],
+  SYS_map_shadow_stack: [453, "syscall_64.tbl"],
+  SYS_futex_wake: [454, "syscall_64.tbl"],
+  SYS_futex_wait: [455, "syscall_64.tbl"],
+  SYS_futex_requeue: [456, "syscall_64.tbl"],
+  SYS_statmount: [457, "syscall_64.tbl"],
+  SYS_listmount: [458, "syscall_64.tbl"],
+  SYS_lsm_get_self_attr: [459, "syscall_64.tbl"],
+  SYS_lsm_set_self_attr: [460, "syscall_64.tbl"],
+  SYS_lsm_list_modules: [461, "syscall_64.tbl"],
 };
 
 /** Compares `consts` with C; returns the list of mismatches (empty if none). */
@@ -240,14 +255,182 @@ describe("constants match the host's C headers", () => {
       checked.add(name);
     }
   });
+});
 
-  afterAll(() => {
-    console.log(`headers.test: compared ${compared} constants with the host's C headers`);
+/** Constants that live with the structs, and the headers that define them. */
+const STRUCT_CONSTS: [string[], string[], Record<string, string>][] = [
+  [
+    ["asm/signal.h", "asm/sigcontext.h", "asm/ucontext.h"],
+    [],
+    {
+      UC_FP_XSTATE: "UC_FP_XSTATE",
+      UC_SIGCONTEXT_SS: "UC_SIGCONTEXT_SS",
+      UC_STRICT_RESTORE_SS: "UC_STRICT_RESTORE_SS",
+    },
+  ],
+  [
+    ["asm/sigcontext.h"],
+    [],
+    {
+      FP_XSTATE_MAGIC1: "FP_XSTATE_MAGIC1",
+      FP_XSTATE_MAGIC2: "FP_XSTATE_MAGIC2",
+      FP_XSTATE_MAGIC2_SIZE: "FP_XSTATE_MAGIC2_SIZE",
+    },
+  ],
+  [
+    ["linux/sched.h"],
+    [],
+    {
+      CLONE_ARGS_SIZE_VER0: "CLONE_ARGS_SIZE_VER0",
+      CLONE_ARGS_SIZE_VER1: "CLONE_ARGS_SIZE_VER1",
+      CLONE_ARGS_SIZE_VER2: "CLONE_ARGS_SIZE_VER2",
+    },
+  ],
+  [["linux/uio.h"], [], { UIO_MAXIOV: "UIO_MAXIOV" }],
+  [["linux/un.h"], [], { UNIX_PATH_MAX: "UNIX_PATH_MAX" }],
+  [["asm/termbits.h"], [], { KERNEL_NCCS: "NCCS" }],
+  [["linux/sysinfo.h"], [], { SI_LOAD_SHIFT: "SI_LOAD_SHIFT" }],
+  [["sys/resource.h"], ["_GNU_SOURCE"], { RLIM_INFINITY: "RLIM_INFINITY" }],
+  [
+    ["sys/utsname.h"],
+    ["_GNU_SOURCE"],
+    { UTSNAME_FIELD_LEN: "sizeof(((struct utsname *)0)->sysname)" },
+  ],
+  [
+    ["dirent.h"],
+    ["_GNU_SOURCE"],
+    { LINUX_DIRENT64_HEADER_SIZE: "offsetof(struct dirent64, d_name)" },
+  ],
+];
+
+/** Values derived from other exports, asserted by relation rather than against C. */
+const DERIVED: Record<string, () => boolean> = {
+  SYSCALL_TABLE_SIZE: () => abi.SYSCALL_TABLE_SIZE === abi.SYSCALL_NAMES.length,
+  RLIM_INFINITY_NUMBER: () => abi.RLIM_INFINITY_NUMBER === Number.POSITIVE_INFINITY,
+  MAX_ERRNO_VALUE: () => abi.MAX_ERRNO_VALUE === abi.EHWPOISON,
+};
+
+/** 0x0010203040506070 + i * 0x0000010101010101: distinct per field, below 2^53. */
+function pattern(i: number): bigint {
+  return 0x0010203040506070n + BigInt(i) * 0x0000010101010101n;
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  let v: unknown = obj;
+  for (const k of path.split(".")) v = (v as Record<string, unknown>)[k];
+  return v;
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+/** Runs one C program for a struct spec; returns a list of mismatches. */
+function checkStruct(spec: StructSpec): string[] {
+  const bad: string[] = [];
+  const lines = [
+    cPreamble(spec.headers, spec.defines),
+    "#include <stdint.h>",
+    spec.prelude ?? "",
+    'static void dump(const void *p, size_t n) { const unsigned char *b = p; printf("bytes "); for (size_t i = 0; i < n; i++) printf("%02x", b[i]); printf("\\n"); }',
+    "int main(void) {",
+    `  printf("size %zu\\n", sizeof(${spec.ctype}));`,
+  ];
+  for (const k of Object.keys(spec.offsets)) {
+    const m = spec.cMember?.[k] ?? k;
+    lines.push(`  printf("off %s %zu\\n", ${cStr(k)}, offsetof(${spec.ctype}, ${m}));`);
+  }
+  const fields = spec.cross?.fields ?? [];
+  if (spec.cross) {
+    lines.push(`  ${spec.ctype} x; memset(&x, 0, sizeof x);`);
+    fields.forEach(([, c], i) => {
+      lines.push(`  x.${c} = (__typeof__(x.${c}))(${pattern(i)}ULL);`);
+    });
+    for (const [p, c, e] of fields) {
+      const ex = e ?? `x.${c}`;
+      lines.push(
+        `  if ((${ex}) < 0) printf("val %s %lld\\n", ${cStr(p)}, (long long)(${ex})); else printf("val %s %llu\\n", ${cStr(p)}, (unsigned long long)(${ex}));`,
+      );
+    }
+    lines.push("  dump(&x, sizeof x);");
+  }
+  lines.push("  return 0;", "}");
+  const out = runC(lines.join("\n")).trim().split("\n");
+  const vals = new Map<string, bigint>();
+  let bytes: Uint8Array | undefined;
+  for (const line of out) {
+    const parts = line.split(" ");
+    if (parts[0] === "size") {
+      if (spec.size !== undefined && BigInt(spec.size) !== BigInt(parts[1]!)) {
+        bad.push(`${spec.name}: sizeof ${spec.size} in abi, ${parts[1]} in C`);
+      }
+    } else if (parts[0] === "off") {
+      const mine = spec.offsets[parts[1]!];
+      if (mine !== Number(parts[2]))
+        bad.push(`${spec.name}.${parts[1]}: offset ${mine} in abi, ${parts[2]} in C`);
+      else compared++;
+    } else if (parts[0] === "val") {
+      vals.set(parts[1]!, BigInt(parts[2]!));
+    } else if (parts[0] === "bytes") {
+      bytes = Uint8Array.from(Buffer.from(parts[1]!, "hex"));
+    }
+  }
+  if (spec.cross && bytes) {
+    const decoded = spec.cross.decode(new DataView(bytes.buffer), 0);
+    for (const [p] of fields) {
+      const got = getPath(decoded, p);
+      const want = vals.get(p);
+      if (typeof got !== "number" && typeof got !== "bigint")
+        bad.push(`${spec.name}.${p}: decoded ${String(got)}`);
+      else if (BigInt(got) !== want)
+        bad.push(`${spec.name}.${p}: decoded ${got}, C stored ${want}`);
+    }
+    const again = new Uint8Array(bytes.length);
+    spec.cross.encode(new DataView(again.buffer), 0, decoded as never);
+    if (hex(again) !== hex(bytes))
+      bad.push(`${spec.name}: re-encoded bytes differ\n  C:   ${hex(bytes)}\n  abi: ${hex(again)}`);
+  }
+  return bad;
+}
+
+describe("struct layouts match the host's C headers", () => {
+  it.each(STRUCTS.map((s) => [s.name, s] as const))("%s", (_name, spec) => {
+    expect(checkStruct(spec)).toEqual([]);
+    if (spec.sizeName) checked.add(spec.sizeName);
+  });
+
+  it.each(STRUCT_CONSTS.map((c) => [Object.keys(c[2]).join(", "), c] as const))(
+    "constants %s",
+    (_n, [headers, defines, exprs]) => {
+      const all = abi as unknown as Consts;
+      const consts = new Map(Object.keys(exprs).map((n) => [n, all[n] as number | bigint]));
+      expect(compare(headers, consts, { defines, expr: (n) => exprs[n]! })).toEqual([]);
+    },
+  );
+
+  it("derived values", () => {
+    for (const [name, ok] of Object.entries(DERIVED)) {
+      expect(ok(), name).toBe(true);
+      checked.add(name);
+    }
   });
 });
 
 describe("header check coverage", () => {
+  afterAll(() => {
+    console.log(
+      `headers.test: compared ${compared} constants and struct offsets with the host's C headers`,
+    );
+  });
+
   it("compared at least 1000 constants", () => {
     expect(compared).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("every numeric export of @tsvisor/abi was checked", () => {
+    const unchecked = [...numericExports(abi as unknown as Consts).keys()].filter(
+      (n) => !checked.has(n),
+    );
+    expect(unchecked).toEqual([]);
   });
 });
