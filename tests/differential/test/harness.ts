@@ -11,7 +11,7 @@
  *   deterministic program prints the same bytes natively and in the sandbox.
  * - A run killed by signal N reports status 128 + N, as the CLI does.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { type SpawnSyncOptionsWithBufferEncoding, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -215,7 +215,9 @@ export interface RunOptions {
  * process group afterwards (orphans, a timed-out tree) is killed.
  */
 function spawnRun(argv: readonly string[], o: RunOptions, timeoutMs: number): RunResult {
-  const r = spawnSync("/bin/sh", ["-c", 'umask 022 && exec "$0" "$@"', ...argv], {
+  // `detached` works for spawnSync too (libuv's UV_PROCESS_DETACHED), but
+  // @types/node only declares it for spawn.
+  const options: SpawnSyncOptionsWithBufferEncoding & { detached: boolean } = {
     cwd: o.cwd,
     env: { ...(o.env ?? RUN_ENV) },
     input: o.stdin ?? "",
@@ -223,7 +225,8 @@ function spawnRun(argv: readonly string[], o: RunOptions, timeoutMs: number): Ru
     killSignal: "SIGKILL",
     maxBuffer: 64 << 20,
     detached: true,
-  });
+  };
+  const r = spawnSync("/bin/sh", ["-c", 'umask 022 && exec "$0" "$@"', ...argv], options);
   if (r.pid) {
     try {
       process.kill(-r.pid, "SIGKILL");
