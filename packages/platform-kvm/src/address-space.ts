@@ -1,0 +1,221 @@
+import { ENOMEM } from "@tsvisor/abi";
+import { type AddressSpace, PAGE_SIZE, PROT_EXEC, PROT_WRITE } from "@tsvisor/platform";
+import { MAX_USER_ADDRESS, MIN_USER_ADDRESS, PTE_P } from "./layout.js";
+import type { KvmMemoryFile } from "./memory-file.js";
+import { EDIT_NARROWED, entryAddress, leafWords, nextTable, writeLeaf } from "./page-tables.js";
+import type { PrivateMemory } from "./private-memory.js";
+
+/**
+ * Software bit (ignored by the CPU) of a leaf entry that is mapped
+ * `PROT_NONE`: not present, but it keeps its file offset so that a later
+ * `protect` can bring the page back.
+ */
+const SW_PROT_NONE = 0x200;
+const SPAN_PT = 2 ** 21;
+
+/** What an address space needs from its platform. */
+export interface AddressSpaceHost {
+  readonly mem: PrivateMemory;
+  readonly memoryFile: KvmMemoryFile;
+  /** Allocates a root table mapping the platform area; -1 when out of memory. */
+  newRoot(): number;
+  /**
+   * Present translations were narrowed or removed: cached ones must go before
+   * any program code runs on them again (now, if a context is running).
+   */
+  staleTranslations(): void;
+}
+
+/**
+ * An address space: one 4-level page table (its root is CR3) in
+ * platform-private memory, whose leaves point into the memory file.
+ *
+ * Shadow-paging rule (DESIGN.md, measured by kvm-probe/pagefault.c): a host
+ * edit of a page-table entry that the guest has already used stays invisible
+ * until KVM drops its shadow copy; only not-present → present edits are seen
+ * at once. So every edit that removes, moves or narrows a present entry calls
+ * `host.staleTranslations()`, which deletes and re-adds a one-page memslot
+ * (KVM then drops every shadow entry and flushes every guest TLB; on
+ * bare-metal KVM with EPT/NPT the same ioctl flushes the guest TLB). The flush
+ * is deferred to the next run when no context is running, so a burst of
+ * munmap/mprotect calls costs one flush.
+ *
+ * Owned by the Sentry thread. All methods take page-aligned arguments inside
+ * `[MIN_USER_ADDRESS, MAX_USER_ADDRESS)` (a violation is a caller bug and
+ * throws) and return 0 or -ENOMEM.
+ */
+export class KvmAddressSpace implements AddressSpace {
+  /** GPA of the root table (CR3); -1 once released. */
+  private root: number;
+
+  constructor(private readonly host: AddressSpaceHost) {
+    const r = host.newRoot();
+    if (r < 0) throw new Error("kvm: platform-private memory exhausted (address space root)");
+    this.root = r;
+  }
+
+  /** The CR3 value of this address space. Precondition: not released. */
+  get cr3(): number {
+    if (this.root < 0) throw new Error("kvm: address space used after release");
+    return this.root;
+  }
+
+  mapFile(addr: number, length: number, offset: number, prot: number): number {
+    this.checkRange(addr, length);
+    const file = this.host.memoryFile;
+    if (offset % PAGE_SIZE !== 0 || offset < 0 || offset + length > file.size) {
+      throw new RangeError(`kvm: mapFile offset ${offset}+${length} outside the memory file`);
+    }
+    file.ensureSlots(offset, length);
+    const mem = this.host.mem;
+    const write = (prot & PROT_WRITE) !== 0;
+    const exec = (prot & PROT_EXEC) !== 0;
+    const none = prot === 0;
+    let narrowed = false;
+    let va = addr;
+    const end = addr + length;
+    while (va < end) {
+      const pt = this.walk(va, true);
+      if (pt < 0) {
+        if (narrowed) this.host.staleTranslations();
+        return -ENOMEM;
+      }
+      const regionEnd = Math.min(end, (Math.floor(va / SPAN_PT) + 1) * SPAN_PT);
+      let i = mem.wordIndex(pt) + (Math.floor(va / PAGE_SIZE) & 511) * 2;
+      for (; va < regionEnd; va += PAGE_SIZE, i += 2) {
+        const gpa = offset + (va - addr);
+        let [lo, hi] = leafWords(gpa, true, write, exec);
+        if (none) lo = (lo & ~PTE_P) | SW_PROT_NONE;
+        if (writeLeaf(mem, i, lo, hi) === EDIT_NARROWED) narrowed = true;
+      }
+    }
+    if (narrowed) this.host.staleTranslations();
+    return 0;
+  }
+
+  unmap(addr: number, length: number): number {
+    this.checkRange(addr, length);
+    const mem = this.host.mem;
+    const w = mem.words;
+    let narrowed = false;
+    let va = addr;
+    const end = addr + length;
+    while (va < end) {
+      const regionEnd = Math.min(end, (Math.floor(va / SPAN_PT) + 1) * SPAN_PT);
+      const pt = this.walk(va, false);
+      if (pt > 0) {
+        let i = mem.wordIndex(pt) + (Math.floor(va / PAGE_SIZE) & 511) * 2;
+        for (let a = va; a < regionEnd; a += PAGE_SIZE, i += 2) {
+          if ((w[i]! & PTE_P) !== 0) narrowed = true;
+          w[i] = 0;
+          w[i + 1] = 0;
+        }
+      }
+      va = regionEnd;
+    }
+    if (narrowed) this.host.staleTranslations();
+    return 0;
+  }
+
+  protect(addr: number, length: number, prot: number): number {
+    this.checkRange(addr, length);
+    const mem = this.host.mem;
+    const w = mem.words;
+    const write = (prot & PROT_WRITE) !== 0;
+    const exec = (prot & PROT_EXEC) !== 0;
+    const none = prot === 0;
+    let narrowed = false;
+    let va = addr;
+    const end = addr + length;
+    while (va < end) {
+      const regionEnd = Math.min(end, (Math.floor(va / SPAN_PT) + 1) * SPAN_PT);
+      const pt = this.walk(va, false);
+      if (pt > 0) {
+        let i = mem.wordIndex(pt) + (Math.floor(va / PAGE_SIZE) & 511) * 2;
+        for (let a = va; a < regionEnd; a += PAGE_SIZE, i += 2) {
+          const oldLo = w[i]!;
+          if ((oldLo & (PTE_P | SW_PROT_NONE)) === 0) continue; // not mapped
+          let [lo, hi] = leafWords(entryAddress(oldLo, w[i + 1]!), true, write, exec);
+          if (none) lo = (lo & ~PTE_P) | SW_PROT_NONE;
+          if (writeLeaf(mem, i, lo, hi) === EDIT_NARROWED) narrowed = true;
+        }
+      }
+      va = regionEnd;
+    }
+    if (narrowed) this.host.staleTranslations();
+    return 0;
+  }
+
+  /**
+   * True when `addr` is mapped (possibly PROT_NONE) in this address space:
+   * a fault there is a protection fault in Linux's terms.
+   */
+  isMapped(addr: number): boolean {
+    if (!(addr >= MIN_USER_ADDRESS && addr < MAX_USER_ADDRESS)) return false;
+    const pt = this.walk(addr, false);
+    if (pt <= 0) return false;
+    const lo =
+      this.host.mem.words[this.host.mem.wordIndex(pt) + (Math.floor(addr / PAGE_SIZE) & 511) * 2]!;
+    return (lo & (PTE_P | SW_PROT_NONE)) !== 0;
+  }
+
+  /** Leaf entry of `addr` as [lo, hi] words, or null (for tests). */
+  leaf(addr: number): [number, number] | null {
+    const pt = this.walk(addr, false);
+    if (pt <= 0) return null;
+    const i = this.host.mem.wordIndex(pt) + (Math.floor(addr / PAGE_SIZE) & 511) * 2;
+    return [this.host.mem.words[i]!, this.host.mem.words[i + 1]!];
+  }
+
+  release(): void {
+    if (this.root < 0) return;
+    const mem = this.host.mem;
+    // Free the lower half's tables (the upper half is the shared platform area).
+    for (let l4 = 0; l4 < 256; l4++) {
+      const pdpt = this.child(this.root, l4);
+      if (pdpt === 0) continue;
+      for (let l3 = 0; l3 < 512; l3++) {
+        const pd = this.child(pdpt, l3);
+        if (pd === 0) continue;
+        for (let l2 = 0; l2 < 512; l2++) {
+          const pt = this.child(pd, l2);
+          if (pt !== 0) mem.freePage(pt);
+        }
+        mem.freePage(pd);
+      }
+      mem.freePage(pdpt);
+    }
+    mem.freePage(this.root);
+    this.root = -1;
+  }
+
+  /** Next-level table of entry `slot` in `table`, or 0. */
+  private child(table: number, slot: number): number {
+    const mem = this.host.mem;
+    const i = mem.wordIndex(table) + slot * 2;
+    const lo = mem.words[i]!;
+    return (lo & PTE_P) === 0 ? 0 : entryAddress(lo, mem.words[i + 1]!);
+  }
+
+  /** GPA of the last-level table covering `va`; 0 if absent (and not created), -1 when out of memory. */
+  private walk(va: number, create: boolean): number {
+    const mem = this.host.mem;
+    const pdpt = nextTable(mem, this.cr3, Math.floor(va / 2 ** 39) & 511, create);
+    if (pdpt <= 0) return pdpt;
+    const pd = nextTable(mem, pdpt, Math.floor(va / 2 ** 30) & 511, create);
+    if (pd <= 0) return pd;
+    return nextTable(mem, pd, Math.floor(va / SPAN_PT) & 511, create);
+  }
+
+  private checkRange(addr: number, length: number): void {
+    if (
+      addr % PAGE_SIZE !== 0 ||
+      length % PAGE_SIZE !== 0 ||
+      length <= 0 ||
+      addr < MIN_USER_ADDRESS ||
+      addr + length > MAX_USER_ADDRESS
+    ) {
+      throw new RangeError(`kvm: bad range [${addr}, +${length})`);
+    }
+  }
+}

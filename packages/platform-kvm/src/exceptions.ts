@@ -1,0 +1,148 @@
+import {
+  BUS_ADRALN,
+  FPE_FLTDIV,
+  FPE_FLTINV,
+  FPE_FLTOVF,
+  FPE_FLTRES,
+  FPE_FLTUND,
+  FPE_INTDIV,
+  ILL_ILLOPN,
+  SI_KERNEL,
+  SIGBUS,
+  SIGFPE,
+  SIGILL,
+  SIGSEGV,
+  SIGTRAP,
+  TRAP_TRACE,
+} from "@tsvisor/abi";
+import type { FaultTrap, SignalTrap } from "@tsvisor/platform";
+
+/** x86 exception vectors. */
+export const X86_DE = 0;
+export const X86_DB = 1;
+export const X86_BP = 3;
+export const X86_OF = 4;
+export const X86_BR = 5;
+export const X86_UD = 6;
+export const X86_NM = 7;
+export const X86_DF = 8;
+export const X86_TS = 10;
+export const X86_NP = 11;
+export const X86_SS = 12;
+export const X86_GP = 13;
+export const X86_PF = 14;
+export const X86_MF = 16;
+export const X86_AC = 17;
+export const X86_XM = 19;
+
+/** #PF error-code bits. */
+const PF_PRESENT = 1;
+const PF_WRITE = 2;
+const PF_INSTR = 0x10;
+
+/**
+ * Fills `t` for a #PF at `cr2` with error code `err`.
+ *
+ * `present` follows Linux's notion (a mapping exists but forbids the
+ * access), so a PROT_NONE page, which the page table keeps as not-present,
+ * counts as present: `mapped(addr)` says whether the address space maps it.
+ */
+export function pageFault(
+  t: FaultTrap,
+  cr2: number,
+  err: number,
+  mapped: (addr: number) => boolean,
+): FaultTrap {
+  t.addr = cr2;
+  t.access = (err & PF_INSTR) !== 0 ? "exec" : (err & PF_WRITE) !== 0 ? "write" : "read";
+  t.present = (err & PF_PRESENT) !== 0 || mapped(cr2);
+  t.signo = SIGSEGV;
+  return t;
+}
+
+/**
+ * si_code of a #MF (x87) or #XM (SIMD) exception, as Linux's
+ * fpu__exception_code() computes it from the FP state: the lowest unmasked
+ * exception flag decides.
+ */
+export function fpExceptionCode(vector: number, fxsave: Uint8Array): number {
+  const dv = new DataView(fxsave.buffer, fxsave.byteOffset, 512);
+  let err: number;
+  if (vector === X86_MF) {
+    const cwd = dv.getUint16(0, true);
+    const swd = dv.getUint16(2, true);
+    err = swd & ~cwd;
+  } else {
+    const mxcsr = dv.getUint32(24, true);
+    err = ~(mxcsr >> 7) & mxcsr;
+  }
+  if (err & 0x001) return FPE_FLTINV;
+  if (err & 0x004) return FPE_FLTDIV;
+  if (err & 0x008) return FPE_FLTOVF;
+  if (err & 0x012) return FPE_FLTUND;
+  if (err & 0x020) return FPE_FLTRES;
+  return 0;
+}
+
+/**
+ * Fills `t` with the signal Linux sends for exception `vector` (not #PF)
+ * raised at `rip` (arch/x86/kernel/traps.c):
+ * - #DE → SIGFPE FPE_INTDIV, si_addr = rip;
+ * - #UD → SIGILL ILL_ILLOPN, si_addr = rip (also `int $0x80` on PVM, which
+ *   delivers it as #UD);
+ * - #BP (int3) → SIGTRAP SI_KERNEL, si_addr = 0 (checked against the host by
+ *   test/native-signals.test.ts);
+ * - #DB (single step) → SIGTRAP TRAP_TRACE;
+ * - #GP and the remaining faults → SIGSEGV SI_KERNEL, si_addr = 0;
+ *   #NP/#SS → SIGBUS SI_KERNEL; #AC → SIGBUS BUS_ADRALN;
+ * - #MF/#XM → SIGFPE with the code of `fpExceptionCode`.
+ */
+export function exceptionSignal(
+  t: SignalTrap,
+  vector: number,
+  rip: number,
+  fxsave: () => Uint8Array,
+): SignalTrap {
+  t.addr = 0;
+  switch (vector) {
+    case X86_DE:
+      t.signo = SIGFPE;
+      t.code = FPE_INTDIV;
+      t.addr = rip;
+      break;
+    case X86_DB:
+      t.signo = SIGTRAP;
+      t.code = TRAP_TRACE;
+      t.addr = rip;
+      break;
+    case X86_BP:
+      t.signo = SIGTRAP;
+      t.code = SI_KERNEL;
+      break;
+    case X86_UD:
+      t.signo = SIGILL;
+      t.code = ILL_ILLOPN;
+      t.addr = rip;
+      break;
+    case X86_NP:
+    case X86_SS:
+      t.signo = SIGBUS;
+      t.code = SI_KERNEL;
+      break;
+    case X86_AC:
+      t.signo = SIGBUS;
+      t.code = BUS_ADRALN;
+      break;
+    case X86_MF:
+    case X86_XM:
+      t.signo = SIGFPE;
+      t.code = fpExceptionCode(vector, fxsave());
+      t.addr = rip;
+      break;
+    default:
+      t.signo = SIGSEGV;
+      t.code = SI_KERNEL;
+      break;
+  }
+  return t;
+}

@@ -1,0 +1,383 @@
+import { EACCES, ENOENT, EPERM } from "@tsvisor/abi";
+import type {
+  AddressSpace,
+  Platform,
+  PlatformCapabilities,
+  PlatformOptions,
+  PlatformProvider,
+  ProbeResult,
+} from "@tsvisor/platform";
+import { KvmAddressSpace } from "./address-space.js";
+import { KvmContext } from "./context.js";
+import { GuestImage, type VcpuArea } from "./guest-image.js";
+import {
+  FILE_SLOT_BASE,
+  FLUSH_GPA,
+  FLUSH_SLOT,
+  MAX_USER_ADDRESS,
+  MAX_VCPUS,
+  MIN_USER_ADDRESS,
+  PRIVATE_GPA,
+  PRIVATE_SIZE,
+  PRIVATE_SLOT,
+} from "./layout.js";
+import { KvmMemoryFile } from "./memory-file.js";
+import { type KvmNative, loadNative, RUN_TIMEOUT } from "./native.js";
+import { PrivateMemory } from "./private-memory.js";
+
+/** Default size of the memory file (sparse; memslots are added per GiB as used). */
+export const DEFAULT_MEMORY_FILE_SIZE = 64 * 1024 * 1024 * 1024;
+
+/** Options of the KVM platform. */
+export interface KvmPlatformOptions extends PlatformOptions {
+  /** Bytes of platform-private memory (page tables etc.; sparse). */
+  privateMemorySize?: number;
+  /**
+   * Microseconds `waitAny` spins before it sleeps when contexts run on other
+   * threads (a cross-CPU wake-up costs ~80-100 us on nested hosts).
+   */
+  waitSpinUs?: number;
+}
+
+/** A vCPU of the VM, pooled: KVM cannot destroy one vCPU, so released contexts give theirs back. */
+export interface Vcpu {
+  readonly handle: number;
+  readonly id: number;
+  readonly area: VcpuArea;
+  /** The FP state a fresh vCPU starts with (restored when the vCPU is reused). */
+  readonly initialFp: Uint8Array;
+}
+
+/** CPUID leaf 7 EBX bit 0: FSGSBASE. Hidden: CR4.FSGSBASE stays off so fs_base only changes through regs. */
+const CPUID7_EBX_FSGSBASE = 1;
+
+/**
+ * The KVM platform: one VM per platform; application threads are vCPUs whose
+ * ring-3 code runs in the guest; every syscall and exception exits to the
+ * Sentry through the trampoline page (guest-image.ts).
+ *
+ * Owned by the Sentry thread.
+ */
+export class KvmPlatform implements Platform {
+  readonly name = "kvm";
+  readonly capabilities: PlatformCapabilities;
+  readonly memoryFile: KvmMemoryFile;
+  readonly mem: PrivateMemory;
+  readonly image: GuestImage;
+  /** Flushes done so far (for tests and benchmarks). */
+  flushes = 0;
+  private readonly vm: number;
+  private readonly cpuid: Uint32Array;
+  private readonly xcr0: bigint | null;
+  private readonly baseRoot: number;
+  private readonly freeVcpus: Vcpu[] = [];
+  private nextVcpuId = 0;
+  private readonly contexts = new Set<KvmContext>();
+  /** Resumed, not yet started, in resume order. */
+  private resumed: KvmContext[] = [];
+  /** Running on worker threads, by vCPU handle. */
+  private readonly running = new Map<number, KvmContext>();
+  private flushPending = false;
+  private released = false;
+  private readonly waitSpinUs: number;
+
+  constructor(
+    readonly native: KvmNative,
+    options: KvmPlatformOptions = {},
+  ) {
+    this.waitSpinUs = options.waitSpinUs ?? 0;
+    this.vm = native.vmCreate();
+    try {
+      const privSize = options.privateMemorySize ?? PRIVATE_SIZE;
+      this.mem = new PrivateMemory(native, PRIVATE_GPA, privSize, () => this.reclaim());
+      native.vmSetSlot(this.vm, PRIVATE_SLOT, PRIVATE_GPA, privSize, this.mem.hostAddr);
+      native.vmFlush(this.vm, FLUSH_SLOT, FLUSH_GPA);
+      const size = options.memoryFileSize ?? DEFAULT_MEMORY_FILE_SIZE;
+      if (size > PRIVATE_GPA)
+        throw new RangeError(`kvm: memory file larger than ${PRIVATE_GPA} bytes`);
+      this.memoryFile = new KvmMemoryFile(native, size, (i, gpa, sz, host) =>
+        native.vmSetSlot(this.vm, FILE_SLOT_BASE + i, gpa, sz, host),
+      );
+      this.image = new GuestImage(this.mem);
+      this.baseRoot = this.image.newRoot();
+      this.cpuid = native.vmSupportedCpuid(this.vm);
+      this.hideCpuid();
+      this.xcr0 = this.guestXcr0();
+      this.capabilities = {
+        minUserAddress: MIN_USER_ADDRESS,
+        maxUserAddress: MAX_USER_ADDRESS,
+        fpStateSize: this.fpStateSize(),
+        parallelContexts: true,
+      };
+    } catch (e) {
+      native.vmDestroy(this.vm);
+      throw e;
+    }
+  }
+
+  newAddressSpace(): AddressSpace {
+    this.checkLive();
+    return new KvmAddressSpace(this);
+  }
+
+  newContext(): KvmContext {
+    this.checkLive();
+    const pooled = this.freeVcpus.pop();
+    const v = pooled ?? this.createVcpu();
+    const c = new KvmContext(this, v);
+    if (pooled !== undefined) this.native.vcpuSetXsave(v.handle, v.initialFp);
+    this.native.vcpuBind(v.handle, c.regs, c.xinfo);
+    this.contexts.add(c);
+    return c;
+  }
+
+  waitAny(timeoutMs: number): KvmContext | null {
+    this.checkLive();
+    if (this.resumed.length === 0 && this.running.size === 0) {
+      throw new Error("kvm: waitAny with no resumed context");
+    }
+    if (this.running.size === 0 && this.resumed.length === 1) {
+      // One runnable thread: run it here, with no thread hop.
+      const c = this.resumed[0]!;
+      const as = (c.state as { as: KvmAddressSpace }).as;
+      this.beforeRun();
+      const r = this.native.vcpuRun(c.vcpu.handle, as.cr3, timeoutMs < 0 ? -1 : timeoutMs);
+      if (r === RUN_TIMEOUT) {
+        this.native.vcpuArm(c.vcpu.handle);
+        return null;
+      }
+      this.resumed.length = 0;
+      c.state = { kind: "idle" };
+      c.complete(r, as);
+      return c;
+    }
+    if (this.resumed.length > 0) {
+      this.beforeRun();
+      for (const c of this.resumed) {
+        const as = (c.state as { as: KvmAddressSpace }).as;
+        c.state = { kind: "running", as };
+        this.running.set(c.vcpu.handle, c);
+        this.native.vcpuStart(c.vcpu.handle, as.cr3);
+      }
+      this.resumed = [];
+    }
+    const v = this.native.vmWaitAny(this.vm, timeoutMs < 0 ? -1 : timeoutMs, this.waitSpinUs);
+    if (v < 0) return null;
+    const handle = Math.floor(v / 16);
+    const c = this.running.get(handle);
+    if (c === undefined) throw new Error(`kvm: completion of unknown vCPU ${handle}`);
+    this.running.delete(handle);
+    const as = (c.state as { as: KvmAddressSpace }).as;
+    c.state = { kind: "idle" };
+    c.complete(v % 16, as);
+    return c;
+  }
+
+  release(): void {
+    if (this.released) return;
+    for (const c of this.running.values()) this.native.vcpuInterrupt(c.vcpu.handle);
+    // vmDestroy joins the worker threads (each finishes its run first).
+    this.native.vmDestroy(this.vm);
+    this.released = true;
+    for (const c of this.contexts) c.state = { kind: "released" };
+    this.contexts.clear();
+    this.running.clear();
+    this.resumed = [];
+    this.memoryFile.release();
+    this.mem.release();
+  }
+
+  // ---- for address spaces -------------------------------------------------
+
+  newRoot(): number {
+    return this.image.newRoot();
+  }
+
+  staleTranslations(): void {
+    if (this.running.size > 0) this.flush();
+    else this.flushPending = true;
+  }
+
+  /** Drops every cached translation of the VM now. */
+  flush(): void {
+    this.native.vmFlush(this.vm, FLUSH_SLOT, FLUSH_GPA);
+    this.mem.flushed();
+    this.flushPending = false;
+    this.flushes++;
+  }
+
+  // ---- for contexts ---------------------------------------------------------
+
+  /** Checks a switch's preconditions, flushes if needed; returns the address space. */
+  checkSwitch(c: KvmContext, as: AddressSpace): KvmAddressSpace {
+    if (c.state.kind !== "idle") throw new Error(`kvm: switch of a ${c.state.kind} context`);
+    if (!(as instanceof KvmAddressSpace)) throw new TypeError("kvm: foreign address space");
+    this.beforeRun();
+    return as;
+  }
+
+  resumeContext(c: KvmContext, as: AddressSpace): void {
+    if (c.state.kind !== "idle") throw new Error(`kvm: resume of a ${c.state.kind} context`);
+    if (!(as instanceof KvmAddressSpace)) throw new TypeError("kvm: foreign address space");
+    void as.cr3; // throws if released
+    c.state = { kind: "resumed", as };
+    this.native.vcpuArm(c.vcpu.handle);
+    this.resumed.push(c);
+  }
+
+  releaseContext(c: KvmContext): void {
+    switch (c.state.kind) {
+      case "released":
+        return;
+      case "running":
+        throw new Error("kvm: release of a running context (wait for its trap first)");
+      case "resumed":
+        this.resumed = this.resumed.filter((x) => x !== c);
+        break;
+      case "idle":
+        break;
+    }
+    c.state = { kind: "released" };
+    this.contexts.delete(c);
+    if (!this.released) this.freeVcpus.push(c.vcpu);
+  }
+
+  private beforeRun(): void {
+    if (this.flushPending) this.flush();
+  }
+
+  /** Out of private memory: a flush may free quarantined pages. */
+  private reclaim(): boolean {
+    if (this.mem.quarantined === 0) return false;
+    this.flush();
+    return true;
+  }
+
+  private checkLive(): void {
+    if (this.released) throw new Error("kvm: platform used after release");
+  }
+
+  private createVcpu(): Vcpu {
+    const id = this.nextVcpuId;
+    if (id >= MAX_VCPUS) throw new Error(`kvm: more than ${MAX_VCPUS} live contexts`);
+    const n = this.native;
+    const handle = n.vcpuCreate(this.vm, id);
+    this.nextVcpuId++;
+    const area = this.image.setupVcpu(id);
+    n.vcpuSetCpuid(handle, this.cpuid);
+    n.vcpuSetSregs(handle, this.image.sregs(area, this.baseRoot, this.xcr0 !== null));
+    const [idx, val] = this.image.msrs();
+    n.vcpuSetMsrs(handle, idx, val);
+    if (this.xcr0 !== null) n.vcpuSetXcr0(handle, this.xcr0);
+    n.vcpuConfigure(handle, this.image.runConfig(area));
+    const initialFp = new Uint8Array(this.capabilities.fpStateSize);
+    n.vcpuGetXsave(handle, initialFp);
+    return { handle, id, area, initialFp };
+  }
+
+  /** Entry `(fn, index)` of the CPUID table as a word offset, or -1. */
+  private cpuidEntry(fn: number, index: number): number {
+    for (let i = 0; i < this.cpuid.length; i += 8) {
+      if (this.cpuid[i] === fn && (this.cpuid[i + 1] === index || (this.cpuid[i + 2]! & 1) === 0))
+        return i;
+    }
+    return -1;
+  }
+
+  private hideCpuid(): void {
+    const e = this.cpuidEntry(7, 0);
+    if (e >= 0) this.cpuid[e + 4] = this.cpuid[e + 4]! & ~CPUID7_EBX_FSGSBASE;
+  }
+
+  /** XCR0 for the guest: what KVM supports and the host enabled; null without XSAVE. */
+  private guestXcr0(): bigint | null {
+    const l1 = this.cpuidEntry(1, 0);
+    if (l1 < 0 || (this.cpuid[l1 + 5]! & (1 << 26)) === 0) return null;
+    const d = this.cpuidEntry(0xd, 0);
+    if (d < 0) return null;
+    const supported = BigInt(this.cpuid[d + 3]!) | (BigInt(this.cpuid[d + 6]!) << 32n);
+    return supported & this.native.hostXcr0();
+  }
+
+  /** Bytes of the XSAVE image for the guest's XCR0 (standard format). */
+  private fpStateSize(): number {
+    if (this.xcr0 === null) return 512;
+    let size = 576;
+    for (let bit = 2; bit < 63; bit++) {
+      if (((this.xcr0 >> BigInt(bit)) & 1n) === 0n) continue;
+      const e = this.cpuidEntry(0xd, bit);
+      if (e < 0) continue;
+      size = Math.max(size, this.cpuid[e + 4]! + this.cpuid[e + 3]!);
+    }
+    if (size > 4096) throw new Error(`kvm: XSAVE image of ${size} bytes needs KVM_GET_XSAVE2`);
+    return size;
+  }
+}
+
+/** Turns the addon's probe result into a reason and a fix. */
+function probeKvm(native: KvmNative): ProbeResult {
+  const [stage, err] = native.probe();
+  switch (stage) {
+    case 0:
+      return { ok: true };
+    case 1:
+      if (err === ENOENT) {
+        return {
+          ok: false,
+          reason: "/dev/kvm does not exist: KVM is not available on this host",
+          fix: "load the KVM module (modprobe kvm_intel or kvm_amd) with virtualisation enabled in the firmware, or run on a host with nested virtualisation",
+        };
+      }
+      if (err === EACCES || err === EPERM) {
+        return {
+          ok: false,
+          reason: `/dev/kvm is not accessible to this user (errno ${err})`,
+          fix: "add the user to group kvm (sudo usermod -aG kvm $USER, then log in again), or run as root",
+        };
+      }
+      return {
+        ok: false,
+        reason: `cannot open /dev/kvm (errno ${err})`,
+        fix: "check /dev/kvm's permissions",
+      };
+    case 2:
+      return {
+        ok: false,
+        reason: `unexpected KVM API version (${err})`,
+        fix: "use a Linux kernel with the stable KVM API (version 12)",
+      };
+    case 3:
+      return {
+        ok: false,
+        reason: `KVM_CREATE_VM failed (errno ${err})`,
+        fix: "make sure no other hypervisor holds the CPU's virtualisation extensions, and that the host has memory; in a VM, enable nested virtualisation",
+      };
+    default:
+      return {
+        ok: false,
+        reason: `KVM lacks capability ${err} (SYNC_REGS, IMMEDIATE_EXIT, XSAVE, XCRS, EXT_CPUID are needed)`,
+        fix: "use a newer Linux kernel on the host",
+      };
+  }
+}
+
+/** The KVM platform provider (`--platform kvm`). */
+export const provider: PlatformProvider = {
+  name: "kvm",
+  probe(): ProbeResult {
+    let native: KvmNative;
+    try {
+      native = loadNative();
+    } catch (e) {
+      return {
+        ok: false,
+        reason: `the KVM platform's native addon does not load: ${(e as Error).message.split("\n")[0]}`,
+        fix: "build it: pnpm --filter @tsvisor/platform-kvm build (needs python3, make, g++ and Node's headers)",
+      };
+    }
+    return probeKvm(native);
+  },
+  create(options?: PlatformOptions): KvmPlatform {
+    return new KvmPlatform(loadNative(), options);
+  },
+};
