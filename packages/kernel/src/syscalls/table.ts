@@ -1,0 +1,251 @@
+/**
+ * The x86-64 syscall table: every number Linux defines, with its handler and
+ * support level as data (`tsvisor syscalls` prints it). A number with no
+ * entry here is unimplemented and returns -ENOSYS (counted per sandbox).
+ *
+ * File syscalls (read/write/open/stat/pipes/...) come from the file-system
+ * helpers' sys-file.ts & co.; they are merged in by {@link buildTable}.
+ *
+ * Inspired by gVisor's pkg/sentry/syscalls/linux/linux64.go.
+ */
+import { ENOSYS, EPERM, SYSCALL_NAMES } from "@tsvisor/abi";
+import { sysFutex, sysRestartSyscall } from "./sys-futex.js";
+import {
+  sysGetegid,
+  sysGeteuid,
+  sysGetgid,
+  sysGetgroups,
+  sysGetresgid,
+  sysGetresuid,
+  sysGetuid,
+  sysSetfsgid,
+  sysSetfsuid,
+  sysSetgid,
+  sysSetgroups,
+  sysSetregid,
+  sysSetresgid,
+  sysSetresuid,
+  sysSetreuid,
+  sysSetuid,
+} from "./sys-identity.js";
+import {
+  sysBrk,
+  sysMadvise,
+  sysMincore,
+  sysMmap,
+  sysMprotect,
+  sysMremap,
+  sysMsync,
+  sysMunmap,
+} from "./sys-mmap.js";
+import { sysPrctl } from "./sys-prctl.js";
+import { sysGetrandom } from "./sys-random.js";
+import { sysGetrlimit, sysPrlimit64, sysSetrlimit } from "./sys-rlimit.js";
+import {
+  sysGetpriority,
+  sysSchedGetaffinity,
+  sysSchedGetparam,
+  sysSchedGetPriorityMax,
+  sysSchedGetPriorityMin,
+  sysSchedGetscheduler,
+  sysSchedSetaffinity,
+  sysSchedSetparam,
+  sysSchedSetscheduler,
+  sysSchedYield,
+  sysSetpriority,
+} from "./sys-sched.js";
+import { sysGetpgid, sysGetpgrp, sysGetsid, sysSetpgid, sysSetsid } from "./sys-session.js";
+import {
+  sysKill,
+  sysPause,
+  sysRtSigaction,
+  sysRtSigpending,
+  sysRtSigprocmask,
+  sysRtSigqueueinfo,
+  sysRtSigreturn,
+  sysRtSigsuspend,
+  sysRtSigtimedwait,
+  sysRtTgsigqueueinfo,
+  sysSigaltstack,
+  sysTgkill,
+  sysTkill,
+} from "./sys-signal.js";
+import { sysGetcpu, sysGetrusage, sysSysinfo } from "./sys-sysinfo.js";
+import {
+  sysClone,
+  sysClone3,
+  sysExecve,
+  sysExecveat,
+  sysExit,
+  sysExitGroup,
+  sysFork,
+  sysGetpid,
+  sysGetppid,
+  sysGetRobustList,
+  sysGettid,
+  sysSetRobustList,
+  sysSetTidAddress,
+  sysVfork,
+  sysWait4,
+  sysWaitid,
+} from "./sys-thread.js";
+import {
+  sysAlarm,
+  sysClockGetres,
+  sysClockGettime,
+  sysClockNanosleep,
+  sysGetitimer,
+  sysGettimeofday,
+  sysNanosleep,
+  sysSetitimer,
+  sysTime,
+  sysTimes,
+} from "./sys-time.js";
+import { sysArchPrctl } from "./sys-tls.js";
+import { sysSetdomainname, sysSethostname, sysUname } from "./sys-utsname.js";
+import { partial, type SyscallEntry, type SyscallFn, supported, unimplemented } from "./syscall.js";
+
+/** Entry helpers keyed by name; numbers come from @tsvisor/abi. */
+function nr(name: string): number {
+  const i = SYSCALL_NAMES.indexOf(name);
+  if (i < 0) throw new Error(`unknown syscall ${name}`);
+  return i;
+}
+
+const S = (name: string, fn: SyscallFn, note = ""): SyscallEntry =>
+  supported(nr(name), name, fn, note);
+const P = (name: string, fn: SyscallFn, note: string): SyscallEntry =>
+  partial(nr(name), name, fn, note);
+const U = (name: string, note: string, errno = ENOSYS): SyscallEntry =>
+  unimplemented(nr(name), name, errno, note);
+
+/** The kernel core's syscalls (everything but the file-system families). */
+export const coreSyscalls: readonly SyscallEntry[] = [
+  // Memory.
+  P("mmap", sysMmap, "File mappings need the file system's mappable files."),
+  S("munmap", sysMunmap),
+  S("mprotect", sysMprotect),
+  S("mremap", sysMremap),
+  S("brk", sysBrk),
+  S("madvise", sysMadvise),
+  P("msync", sysMsync, "No durability guarantee."),
+  S("mincore", sysMincore),
+  // Signals.
+  S("rt_sigaction", sysRtSigaction),
+  S("rt_sigprocmask", sysRtSigprocmask),
+  S("rt_sigreturn", sysRtSigreturn),
+  S("sigaltstack", sysSigaltstack),
+  S("kill", sysKill),
+  S("tgkill", sysTgkill),
+  S("tkill", sysTkill),
+  S("rt_sigqueueinfo", sysRtSigqueueinfo),
+  S("rt_tgsigqueueinfo", sysRtTgsigqueueinfo),
+  S("rt_sigpending", sysRtSigpending),
+  S("rt_sigsuspend", sysRtSigsuspend),
+  S("rt_sigtimedwait", sysRtSigtimedwait),
+  S("pause", sysPause),
+  S("restart_syscall", sysRestartSyscall),
+  // Tasks.
+  S("getpid", sysGetpid),
+  S("gettid", sysGettid),
+  S("getppid", sysGetppid),
+  S("exit", sysExit),
+  S("exit_group", sysExitGroup),
+  P("clone", sysClone, "No new namespaces (EPERM) and no CLONE_PIDFD (EINVAL)."),
+  P("clone3", sysClone3, "No set_tid, cgroups or pidfds (EINVAL)."),
+  S("fork", sysFork),
+  S("vfork", sysVfork),
+  P("execve", sysExecve, "Static and static-PIE ELF, PT_INTERP, #! scripts; no setuid bits."),
+  P("execveat", sysExecveat, "As execve."),
+  P("wait4", sysWait4, "rusage is all zeros."),
+  P("waitid", sysWaitid, "No P_PIDFD; rusage is all zeros."),
+  S("set_tid_address", sysSetTidAddress),
+  S("set_robust_list", sysSetRobustList),
+  S("get_robust_list", sysGetRobustList),
+  P("futex", sysFutex, "No PI futexes; shared futexes are keyed by address space and address."),
+  P("arch_prctl", sysArchPrctl, "FS/GS bases only; CPUID faulting is EINVAL."),
+  P(
+    "prctl",
+    sysPrctl,
+    "Common options only (names, pdeathsig, dumpable, no_new_privs, subreaper).",
+  ),
+  U("rseq", "glibc falls back when rseq is unavailable."),
+  // Sessions.
+  S("setsid", sysSetsid),
+  S("setpgid", sysSetpgid),
+  S("getpgid", sysGetpgid),
+  S("getpgrp", sysGetpgrp),
+  S("getsid", sysGetsid),
+  // Identity.
+  S("getuid", sysGetuid),
+  S("geteuid", sysGeteuid),
+  S("getgid", sysGetgid),
+  S("getegid", sysGetegid),
+  S("getresuid", sysGetresuid),
+  S("getresgid", sysGetresgid),
+  S("setuid", sysSetuid),
+  S("setgid", sysSetgid),
+  S("setreuid", sysSetreuid),
+  S("setregid", sysSetregid),
+  S("setresuid", sysSetresuid),
+  S("setresgid", sysSetresgid),
+  S("setfsuid", sysSetfsuid),
+  S("setfsgid", sysSetfsgid),
+  S("getgroups", sysGetgroups),
+  S("setgroups", sysSetgroups),
+  // Time.
+  P("clock_gettime", sysClockGettime, "CPU-time clocks report elapsed wall time."),
+  S("clock_getres", sysClockGetres),
+  S("gettimeofday", sysGettimeofday),
+  S("time", sysTime),
+  S("nanosleep", sysNanosleep),
+  S("clock_nanosleep", sysClockNanosleep),
+  P("times", sysTimes, "CPU times are not accounted (zeros)."),
+  S("alarm", sysAlarm),
+  P("getitimer", sysGetitimer, "ITIMER_VIRTUAL/PROF never expire."),
+  P("setitimer", sysSetitimer, "ITIMER_VIRTUAL/PROF never expire."),
+  // System information.
+  S("uname", sysUname),
+  S("sethostname", sysSethostname),
+  S("setdomainname", sysSetdomainname),
+  S("getrandom", sysGetrandom),
+  S("getrlimit", sysGetrlimit),
+  S("setrlimit", sysSetrlimit),
+  S("prlimit64", sysPrlimit64),
+  P("sysinfo", sysSysinfo, "Host memory and load figures."),
+  P("getrusage", sysGetrusage, "All fields zero (usage is not measured)."),
+  P("getcpu", sysGetcpu, "Always CPU 0, node 0."),
+  // Scheduling.
+  S("sched_yield", sysSchedYield),
+  P("sched_getaffinity", sysSchedGetaffinity, "Reports every host CPU."),
+  P("sched_setaffinity", sysSchedSetaffinity, "Accepted, not enforced."),
+  P("sched_getscheduler", sysSchedGetscheduler, "Always SCHED_OTHER."),
+  P("sched_getparam", sysSchedGetparam, "Priority 0."),
+  P("sched_setscheduler", sysSchedSetscheduler, "Real-time policies are EPERM."),
+  P("sched_setparam", sysSchedSetparam, "Priority 0 only."),
+  S("sched_get_priority_max", sysSchedGetPriorityMax),
+  S("sched_get_priority_min", sysSchedGetPriorityMin),
+  P("getpriority", sysGetpriority, "Always nice 0."),
+  P("setpriority", sysSetpriority, "Accepted, not enforced."),
+  // Refused on purpose.
+  U("ptrace", "Not supported inside the sandbox.", EPERM),
+  U("reboot", "The sandbox cannot be rebooted.", EPERM),
+  U("kexec_load", "Not permitted.", EPERM),
+  U("init_module", "Not permitted.", EPERM),
+  U("finit_module", "Not permitted.", EPERM),
+  U("delete_module", "Not permitted.", EPERM),
+];
+
+/**
+ * Builds the full table: the core entries, then `extra` (file syscalls and
+ * others) overriding by number, then ENOSYS for every other known number.
+ */
+export function buildTable(extra: readonly SyscallEntry[] = []): SyscallEntry[] {
+  const byNr = new Map<number, SyscallEntry>();
+  for (const e of coreSyscalls) byNr.set(e.nr, e);
+  for (const e of extra) byNr.set(e.nr, e);
+  SYSCALL_NAMES.forEach((name, i) => {
+    if (name !== undefined && !byNr.has(i)) byNr.set(i, unimplemented(i, name, ENOSYS, ""));
+  });
+  return [...byNr.values()].sort((a, b) => a.nr - b.nr);
+}

@@ -1,0 +1,196 @@
+/**
+ * clone(2), clone3(2), fork(2), vfork(2): creating tasks.
+ *
+ * Follows gVisor's task_clone.go and Linux's kernel/fork.c (copy_process):
+ * the flag validity rules come first (each EINVAL is Linux's), then the new
+ * task gets a fresh platform Context with the parent's registers (rax = 0,
+ * rsp from the clone argument) and FP state, and shares or copies memory,
+ * files, fs context and signal handlers per CLONE_VM / CLONE_FILES /
+ * CLONE_FS / CLONE_SIGHAND.
+ */
+import {
+  CLONE_CHILD_CLEARTID,
+  CLONE_CHILD_SETTID,
+  CLONE_FILES,
+  CLONE_FS,
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  CLONE_PARENT,
+  CLONE_PARENT_SETTID,
+  CLONE_PIDFD,
+  CLONE_SETTLS,
+  CLONE_SIGHAND,
+  CLONE_THREAD,
+  CLONE_VFORK,
+  CLONE_VM,
+  CSIGNAL,
+  EAGAIN,
+  EFAULT,
+  EINVAL,
+  EPERM,
+  SS_DISABLE,
+} from "@tsvisor/abi";
+import { REG_FS_BASE, REG_RAX, REG_RSP, setReg } from "@tsvisor/platform";
+import type { Kernel } from "./kernel.js";
+import { block, type Block } from "./syscalls/syscall.js";
+import { Task } from "./task.js";
+import { addUser } from "./task-exit.js";
+import { ThreadGroup } from "./thread-group.js";
+
+/** CLONE_NEW* flags: namespaces (tsvisor has one of each). */
+const NAMESPACE_FLAGS =
+  CLONE_NEWNS |
+  CLONE_NEWCGROUP |
+  CLONE_NEWUTS |
+  CLONE_NEWIPC |
+  CLONE_NEWUSER |
+  CLONE_NEWPID |
+  CLONE_NEWNET;
+
+/** Decoded clone arguments (clone's registers or clone3's struct clone_args). */
+export interface CloneArgs {
+  /** Flags without the exit signal (the low byte for clone). */
+  flags: number;
+  exitSignal: number;
+  /** New stack pointer, 0 to keep the parent's. */
+  stack: number;
+  parentTid: number;
+  childTid: number;
+  tls: number;
+}
+
+/**
+ * Creates a task per `args` on behalf of `parent`. Returns the child's tid
+ * (in the parent's namespace), a negative errno, or a Block (CLONE_VFORK:
+ * the parent waits until the child execs or exits, then gets the tid).
+ */
+export function clone(k: Kernel, parent: Task, args: CloneArgs): number | Block {
+  const f = args.flags;
+  // copy_process's validity rules.
+  if ((f & (CLONE_NEWNS | CLONE_FS)) === (CLONE_NEWNS | CLONE_FS)) return -EINVAL;
+  if ((f & (CLONE_NEWUSER | CLONE_FS)) === (CLONE_NEWUSER | CLONE_FS)) return -EINVAL;
+  // "Thread groups must share signals as well, and detached threads can only be started up within the thread group."
+  if ((f & CLONE_THREAD) !== 0 && (f & CLONE_SIGHAND) === 0) return -EINVAL;
+  // "Shared signal handlers imply shared VM."
+  if ((f & CLONE_SIGHAND) !== 0 && (f & CLONE_VM) === 0) return -EINVAL;
+  // "Siblings of global init remain as zombies on exit": init may not CLONE_PARENT.
+  if (
+    (f & (CLONE_PARENT | CLONE_THREAD)) !== 0 &&
+    parent.tg === k.pidns.init &&
+    (f & CLONE_PARENT) !== 0
+  ) {
+    return -EINVAL;
+  }
+  if ((f & CLONE_PIDFD) !== 0) {
+    // pidfds are not implemented; Linux also rejects CLONE_PIDFD|CLONE_THREAD.
+    return -EINVAL;
+  }
+  if ((f & NAMESPACE_FLAGS) !== 0) {
+    // One namespace of each kind: creating new ones is refused like an
+    // unprivileged container would (EPERM).
+    if ((f & CLONE_THREAD) !== 0) return -EINVAL;
+    return -EPERM;
+  }
+  if (args.exitSignal < 0 || args.exitSignal > 64) return -EINVAL;
+
+  const tid = k.pidns.allocate();
+  if (tid < 0) return -EAGAIN;
+  const tidBytes = new Uint8Array(4);
+  new DataView(tidBytes.buffer).setInt32(0, tid, true);
+  if ((f & CLONE_PARENT_SETTID) !== 0) {
+    // Written to the parent's memory (and so the child's too with CLONE_VM).
+    // Done before anything is created, so a fault leaves nothing behind.
+    if (parent.mm.copyOut(args.parentTid, tidBytes) !== 4) return -EFAULT;
+  }
+  let mm = parent.mm;
+  if ((f & CLONE_VM) === 0) {
+    const forked = parent.mm.fork();
+    if (typeof forked === "number") return forked;
+    mm = forked;
+  }
+  const ctx = k.platform.newContext();
+  ctx.regs.set(parent.ctx.regs);
+  setReg(ctx.regs, REG_RAX, 0);
+  if (args.stack !== 0) setReg(ctx.regs, REG_RSP, args.stack);
+  if ((f & CLONE_SETTLS) !== 0) setReg(ctx.regs, REG_FS_BASE, args.tls);
+  ctx.setFPState(parent.ctx.getFPState());
+
+  const fdTable = (f & CLONE_FILES) !== 0 ? parent.fdTable : parent.fdTable.fork();
+  const fs = (f & CLONE_FS) !== 0 ? parent.fs : parent.fs.fork();
+  const sighand = (f & CLONE_SIGHAND) !== 0 ? parent.sighand : parent.sighand.copy();
+
+  let tg: ThreadGroup;
+  if ((f & CLONE_THREAD) !== 0) {
+    tg = parent.tg;
+  } else {
+    const p = (f & CLONE_PARENT) !== 0 ? parent.tg.parent : parent.tg;
+    tg = new ThreadGroup(
+      tid,
+      null,
+      p,
+      parent.tg.processGroup,
+      parent.tg.rlimits.map((r) => ({ ...r })),
+    );
+    tg.exitSignal = args.exitSignal;
+  }
+  const child = new Task(k, tid, tg, ctx, mm, fdTable, fs, parent.creds, sighand, parent.name);
+  if (tg.leader === null) {
+    tg.leader = child;
+    tg.parent?.children.add(tg);
+    k.pidns.threadGroups.set(tid, tg);
+  }
+  tg.tasks.add(child);
+  k.pidns.tasks.set(tid, child);
+  addUser(mm);
+  addUser(fdTable);
+  addUser(fs);
+  child.sigMask = parent.sigMask;
+  // "sigaltstack should be cleared when sharing the same VM" (unless vfork).
+  if ((f & (CLONE_VM | CLONE_VFORK)) === CLONE_VM) {
+    child.altStack = { sp: 0, size: 0, flags: SS_DISABLE };
+  } else {
+    child.altStack = { ...parent.altStack };
+  }
+  if ((f & CLONE_CHILD_CLEARTID) !== 0) child.clearChildTid = args.childTid;
+
+  if ((f & CLONE_CHILD_SETTID) !== 0) {
+    // schedule_tail writes it in the child; a fault there is ignored.
+    child.mm.copyOut(args.childTid, tidBytes);
+  }
+  k.makeReady(child);
+  if ((f & CLONE_VFORK) !== 0) {
+    child.vforkParent = parent;
+    return block([], {
+      interruptible: false,
+      resume: () => tid,
+    });
+  }
+  return tid;
+}
+
+/**
+ * Decodes clone(2)'s registers. x86-64 order: flags, newsp, parent_tid,
+ * child_tid, tls.
+ */
+export function cloneArgsFromRegs(
+  flags: number,
+  stack: number,
+  parentTid: number,
+  childTid: number,
+  tls: number,
+): CloneArgs {
+  return {
+    // kernel_clone: "lower_32_bits(clone_flags) & ~CSIGNAL".
+    flags: (flags & ~CSIGNAL) >>> 0,
+    exitSignal: flags & CSIGNAL,
+    stack,
+    parentTid,
+    childTid,
+    tls,
+  };
+}

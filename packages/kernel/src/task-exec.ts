@@ -1,0 +1,361 @@
+/**
+ * execve(2) / execveat(2): replacing a task's program image.
+ *
+ * Follows gVisor's task_exec.go and Linux's fs/exec.c:
+ * 1. Everything that can fail with an errno happens first, while the caller's
+ *    image is intact: reading argv/envp, opening the file, `#!` scripts,
+ *    ELF validation, opening and validating PT_INTERP.
+ * 2. Other threads of the group are killed and the exec waits for them to
+ *    be gone (de_thread); an exec from a non-leader takes the leader's tid.
+ * 3. Point of no return: a new memory manager is loaded. A failure now kills
+ *    the task with SIGSEGV, as Linux does.
+ * 4. The rest of the new state: fresh registers and FP state, closed
+ *    O_CLOEXEC fds, caught signals reset (ignored ones and the mask kept),
+ *    no alternate stack, the vfork parent released.
+ */
+import {
+  E2BIG,
+  EFAULT,
+  ELIBBAD,
+  ELOOP,
+  ENAMETOOLONG,
+  ENOENT,
+  MAP_ANONYMOUS,
+  MAP_FIXED,
+  MAP_PRIVATE,
+  PROT_EXEC,
+  PROT_READ,
+  PROT_WRITE,
+  SIGKILL,
+  SIGSEGV,
+  SS_DISABLE,
+} from "@tsvisor/abi";
+import { NUM_REGS, REG_CS, REG_EFLAGS, REG_RIP, REG_RSP, REG_SS, setReg } from "@tsvisor/platform";
+import { exitRobustList, wakeFutexAt } from "./futex.js";
+import type { TaskMemory } from "./interfaces.js";
+import type { Kernel, OpenedExecutable } from "./kernel.js";
+import {
+  type ElfImage,
+  hasElfMagic,
+  loadElf,
+  PHDR_SIZE,
+  parseElf,
+  TASK_SIZE,
+} from "./loader/elf.js";
+import {
+  buildInitialStack,
+  checkArgLimits,
+  MAX_ARG_STRINGS,
+  MAX_ARG_STRLEN,
+} from "./loader/stack.js";
+import { newSigInfo } from "./signals.js";
+import { block, type Block } from "./syscalls/syscall.js";
+import type { Task } from "./task.js";
+import { addUser, dropUser, releaseMemory, releaseVfork, userCount } from "./task-exit.js";
+import { forceSignal } from "./task-signals.js";
+
+/** Linux's BINPRM_BUF_SIZE: how much of a file exec looks at for `#!`. */
+const BINPRM_BUF_SIZE = 256;
+/** Nested interpreters allowed (search_binary_handler's depth limit). */
+const MAX_INTERP_DEPTH = 5;
+/** Load address of a position-independent main program (ELF_ET_DYN_BASE without ASLR). */
+const ET_DYN_BASE = 0x555555554000;
+/** Stack size mapped at exec (demand-paged): RLIMIT_STACK's default. */
+const STACK_SIZE = 8 * 1024 * 1024;
+
+/** A fully validated exec, ready to commit after the point of no return. */
+interface PreparedExec {
+  file: OpenedExecutable;
+  elf: ElfImage;
+  interp: { file: OpenedExecutable; elf: ElfImage } | null;
+  argv: string[];
+  envp: string[];
+  /** The pathname given to exec (AT_EXECFN, comm). */
+  filename: string;
+}
+
+/** Reads a NULL-terminated array of string pointers (argv/envp) from `t`'s memory. */
+export function readStringArray(t: Task, addr: number): string[] | number {
+  const out: string[] = [];
+  if (addr === 0) return out;
+  const word = new Uint8Array(8);
+  const dv = new DataView(word.buffer);
+  for (let i = 0; ; i++) {
+    if (i >= MAX_ARG_STRINGS) return -E2BIG;
+    if (t.mm.copyIn(addr + i * 8, word) !== 8) return -EFAULT;
+    const p = Number(dv.getBigUint64(0, true));
+    if (p === 0) return out;
+    const s = t.mm.copyInString(p, MAX_ARG_STRLEN);
+    if (typeof s === "number") return s === -ENAMETOOLONG ? -E2BIG : s;
+    out.push(s);
+  }
+}
+
+/** Reads the first bytes of a file (for `#!` and ELF magic). */
+function head(f: OpenedExecutable): Uint8Array | number {
+  const b = new Uint8Array(Math.min(BINPRM_BUF_SIZE, f.size));
+  const n = f.readAt(0, b);
+  if (n < 0) return n;
+  return b.subarray(0, n);
+}
+
+/**
+ * Parses a `#!` line (binfmt_script): returns [interpreter, optional arg],
+ * or null when the line has no interpreter. Linux takes everything after
+ * the interpreter name, trimmed, as one argument.
+ */
+export function parseShebang(h: Uint8Array): [string, string | null] | null {
+  let end = h.indexOf(0x0a);
+  if (end < 0) end = h.length;
+  const line = Buffer.from(h.subarray(2, end))
+    .toString("latin1")
+    .replace(/[ \t]+$/, "");
+  const m = /^[ \t]*([^ \t]+)(?:[ \t]+(.*))?$/.exec(line);
+  if (m === null) return null;
+  const arg = m[2]?.replace(/^[ \t]+/, "") ?? "";
+  return [m[1]!, arg === "" ? null : arg];
+}
+
+/**
+ * Everything before the point of no return: open `path`, follow `#!`
+ * interpreters, validate the ELF and its PT_INTERP. On behalf of `t`.
+ */
+function prepare(
+  k: Kernel,
+  t: Task,
+  dirfd: number,
+  path: string,
+  flags: number,
+  argv: string[],
+  envp: string[],
+): PreparedExec | number {
+  const lim = checkArgLimits(argv, envp, t.tg.rlimits[3]!.cur);
+  if (lim < 0) return lim;
+  if (path === "" && (flags & 0x1000) === 0) return -ENOENT; // AT_EMPTY_PATH
+  let filename = path;
+  let curArgv = argv;
+  for (let depth = 0; ; depth++) {
+    if (depth > MAX_INTERP_DEPTH) return -ELOOP;
+    const f = k.services.openExecutable(
+      t,
+      depth === 0 ? dirfd : -100,
+      filename,
+      depth === 0 ? flags : 0,
+    );
+    if (typeof f === "number") return f;
+    const h = head(f);
+    if (typeof h === "number") {
+      f.close();
+      return h;
+    }
+    if (h.length >= 2 && h[0] === 0x23 && h[1] === 0x21) {
+      // binfmt_script: argv becomes [interp, arg?, filename, argv[1..]].
+      f.close();
+      const sb = parseShebang(h);
+      if (sb === null) return -8; // ENOEXEC: "#!" with no interpreter
+      const [interp, arg] = sb;
+      const rest = curArgv.slice(1);
+      curArgv = arg === null ? [interp, filename, ...rest] : [interp, arg, filename, ...rest];
+      const lim2 = checkArgLimits(curArgv, envp, t.tg.rlimits[3]!.cur);
+      if (lim2 < 0) return lim2;
+      filename = interp;
+      continue;
+    }
+    const elf = parseElf(f);
+    if (typeof elf === "number") {
+      f.close();
+      return elf;
+    }
+    let interp: PreparedExec["interp"] = null;
+    if (elf.interp !== null) {
+      const inf = k.services.openExecutable(t, -100, elf.interp, 0);
+      if (typeof inf === "number") {
+        f.close();
+        return inf;
+      }
+      const ih = head(inf);
+      // load_elf_binary: a bad interpreter header is ELIBBAD ("Not an ELF interpreter").
+      const ielf = typeof ih === "number" || !hasElfMagic(ih) ? -ELIBBAD : parseElf(inf);
+      if (typeof ielf === "number") {
+        f.close();
+        inf.close();
+        return ielf === -8 ? -ELIBBAD : ielf;
+      }
+      interp = { file: inf, elf: ielf };
+    }
+    return { file: f, elf, interp, argv: curArgv, envp, filename: depth === 0 ? path : path };
+  }
+}
+
+/**
+ * execve/execveat on behalf of `t`. Returns 0 on success (the task now runs
+ * the new image), a negative errno with the old image intact, or a Block
+ * while other threads of the group are being killed.
+ */
+export function execve(
+  k: Kernel,
+  t: Task,
+  dirfd: number,
+  path: string,
+  argv: string[],
+  envp: string[],
+  flags: number,
+): number | Block {
+  const p = prepare(k, t, dirfd, path, flags, argv, envp);
+  if (typeof p === "number") return p;
+  return deThreadThenCommit(k, t, p);
+}
+
+/** de_thread: kill the other threads, wait until they are gone, then commit. */
+function deThreadThenCommit(k: Kernel, t: Task, p: PreparedExec): number | Block {
+  const others = [...t.tg.tasks].filter((o) => o !== t);
+  if (others.length === 0) return commit(k, t, p);
+  for (const o of others) {
+    o.exiting = true;
+    o.exitStatus = SIGKILL;
+    const st = o.state;
+    if (st.kind === "blocked") k.wake(o, "interrupted");
+    else if (st.kind === "running") o.ctx.interrupt();
+    else if (st.kind === "stopped") k.makeReady(o);
+  }
+  return block(t.tg.childEvents, {
+    interruptible: false,
+    resume: () => {
+      if (t.exiting) {
+        p.file.close();
+        p.interp?.file.close();
+        return 0;
+      }
+      return deThreadThenCommit(k, t, p);
+    },
+  });
+}
+
+/** The point of no return and everything after it. */
+function commit(k: Kernel, t: Task, p: PreparedExec): number {
+  const tg = t.tg;
+  // An exec from a non-leader thread takes over the leader's identity.
+  if (!t.isLeader) {
+    const oldTid = t.tid;
+    k.pidns.tasks.delete(oldTid);
+    t.tid = tg.tgid;
+    k.pidns.tasks.set(t.tid, t);
+    tg.leader = t;
+  }
+  // exec_mm_release on the old image: robust futexes, clear_child_tid.
+  exitRobustList(k, t);
+  if (t.clearChildTid !== 0 && userCount(t.mm) > 1) {
+    if (t.mm.copyOut(t.clearChildTid, new Uint8Array(4)) === 4)
+      wakeFutexAt(k, t, t.clearChildTid, 1);
+  }
+  t.clearChildTid = 0;
+  t.robustListHead = 0;
+  t.robustListLen = 0;
+
+  const mm = k.services.newMemory();
+  const loaded = load(k, t, mm, p);
+  p.file.close();
+  p.interp?.file.close();
+  releaseMemory(t);
+  t.mm = mm;
+  addUser(mm);
+  if (typeof loaded === "number") {
+    // After the point of no return: "force_fatal_sig(SIGSEGV)".
+    t.sighand.actions[SIGSEGV]!.handler = 0;
+    forceSignal(k, t, newSigInfo(SIGSEGV, 0x80, "kill"));
+    t.noRestart = true;
+    return 0;
+  }
+
+  // Fresh registers: only rip, rsp and the segment selectors are set.
+  const regs = t.ctx.regs;
+  regs.fill(0, 0, NUM_REGS * 2);
+  setReg(regs, REG_RIP, loaded.entry);
+  setReg(regs, REG_RSP, loaded.sp);
+  setReg(regs, REG_CS, 0x33);
+  setReg(regs, REG_SS, 0x2b);
+  setReg(regs, REG_EFLAGS, 0x202);
+  resetFPState(t);
+
+  // Files: an fd table shared with another process is unshared, then
+  // close-on-exec fds are closed.
+  if (userCount(t.fdTable) > 1) {
+    dropUser(t.fdTable);
+    t.fdTable = t.fdTable.fork();
+    addUser(t.fdTable);
+  }
+  t.fdTable.closeOnExec();
+  // Signals: caught → default; ignored stay ignored; mask and pending kept.
+  t.sighand = t.sighand.forExec();
+  t.altStack = { sp: 0, size: 0, flags: SS_DISABLE };
+  t.savedSigMask = null;
+  t.restartBlock = null;
+  const base = p.filename.slice(p.filename.lastIndexOf("/") + 1);
+  t.name = base.slice(0, 15);
+  tg.didExec = true;
+  releaseVfork(k, t);
+  t.noRestart = true;
+  return 0;
+}
+
+/** Resets the FP/SSE/AVX state to its power-on values (FCW 0x37f, MXCSR 0x1f80). */
+function resetFPState(t: Task): void {
+  const cur = t.ctx.getFPState();
+  const fp = new Uint8Array(cur.length);
+  const dv = new DataView(fp.buffer);
+  dv.setUint16(0, 0x37f, true); // FCW
+  dv.setUint32(24, 0x1f80, true); // MXCSR
+  dv.setUint32(28, 0xffff, true); // MXCSR_MASK as the CPU reports it
+  t.ctx.setFPState(fp);
+}
+
+/** Maps the image(s) and the stack into `mm`; returns the entry and stack pointer. */
+function load(
+  k: Kernel,
+  t: Task,
+  mm: TaskMemory,
+  p: PreparedExec,
+): { entry: number; sp: number } | number {
+  const main = loadElf(mm, p.file, p.elf, p.elf.type === 3 ? ET_DYN_BASE : 0);
+  if (typeof main === "number") return main;
+  let entry = main.entry;
+  let base = 0;
+  if (p.interp !== null) {
+    const li = loadElf(mm, p.interp.file, p.interp.elf, 0);
+    if (typeof li === "number") return li;
+    entry = li.entry;
+    base = li.bias;
+  }
+  mm.setBrkBase(main.end);
+  const top = Math.min(k.platform.capabilities.maxUserAddress, TASK_SIZE);
+  const stackTop = top - (top % 16);
+  const r = mm.mmap({
+    addr: stackTop - STACK_SIZE,
+    length: STACK_SIZE,
+    prot: PROT_READ | PROT_WRITE | (p.elf.execStack ? PROT_EXEC : 0),
+    flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | 0x0100 /* MAP_GROWSDOWN */,
+  });
+  if (r < 0) return r;
+  const c = t.creds;
+  const st = buildInitialStack(stackTop, p.argv, p.envp, p.filename, {
+    phdr: main.phdrAddr,
+    phent: PHDR_SIZE,
+    phnum: p.elf.phnum,
+    base,
+    entry: main.entry,
+    uid: c.uid,
+    euid: c.euid,
+    gid: c.gid,
+    egid: c.egid,
+    secure: false,
+  });
+  if (st.bytes.length > STACK_SIZE / 4) return -E2BIG;
+  const w = mm.copyOut(st.sp, st.bytes);
+  if (w < 0) return w;
+  mm.stackStart = st.sp;
+  mm.argStart = st.argStart;
+  mm.argEnd = st.argEnd;
+  mm.envStart = st.envStart;
+  mm.envEnd = st.envEnd;
+  return { entry, sp: st.sp };
+}

@@ -1,0 +1,125 @@
+/**
+ * Thread groups: Linux processes.
+ *
+ * A ThreadGroup holds what POSIX calls process-wide: the pid (tgid), the
+ * parent/children tree used by wait(2), shared pending signals, job control
+ * state, resource limits, the process group, and the exit status once the
+ * group is dead.
+ *
+ * Inspired by gVisor's pkg/sentry/kernel/thread_group.go.
+ */
+import { PendingSignals } from "./signals.js";
+import type { ProcessGroup } from "./session.js";
+import type { Task } from "./task.js";
+import { WaitQueue } from "./waiter.js";
+
+/** A resource limit pair; `Infinity` stands for RLIM_INFINITY. */
+export interface Rlimit {
+  cur: number;
+  max: number;
+}
+
+/** Number of RLIMIT_* resources on Linux. */
+export const RLIM_NLIMITS = 16;
+
+/** Linux's defaults for a process started from a typical shell. */
+export function defaultRlimits(): Rlimit[] {
+  const inf = Number.POSITIVE_INFINITY;
+  const l: Rlimit[] = Array.from({ length: RLIM_NLIMITS }, () => ({ cur: inf, max: inf }));
+  l[3] = { cur: 8 * 1024 * 1024, max: inf }; // RLIMIT_STACK
+  l[4] = { cur: 0, max: inf }; // RLIMIT_CORE
+  l[6] = { cur: 63459, max: 63459 }; // RLIMIT_NPROC
+  l[7] = { cur: 1024, max: 1048576 }; // RLIMIT_NOFILE
+  l[8] = { cur: 8 * 1024 * 1024, max: 8 * 1024 * 1024 }; // RLIMIT_MEMLOCK
+  l[11] = { cur: 63459, max: 63459 }; // RLIMIT_SIGPENDING
+  l[12] = { cur: 819200, max: 819200 }; // RLIMIT_MSGQUEUE
+  l[13] = { cur: 0, max: 0 }; // RLIMIT_NICE
+  l[14] = { cur: 0, max: 0 }; // RLIMIT_RTPRIO
+  return l;
+}
+
+/**
+ * Life of a thread group, for wait(2):
+ * alive → exiting (exit_group or fatal signal in progress, threads dying)
+ * → zombie (all tasks exited, status waits for the parent) → reaped.
+ */
+export type GroupExitState =
+  | { readonly kind: "alive" }
+  | { readonly kind: "exiting"; readonly status: number }
+  | { readonly kind: "zombie"; readonly status: number }
+  | { readonly kind: "reaped"; readonly status: number };
+
+/**
+ * A job-control event the parent has not yet consumed with WUNTRACED /
+ * WCONTINUED, or none.
+ */
+export type JobControlEvent =
+  | { readonly kind: "none" }
+  | { readonly kind: "stopped"; readonly signo: number }
+  | { readonly kind: "continued" };
+
+/**
+ * One process.
+ *
+ * Invariants:
+ * - `tasks` holds every non-exited task of the group; `leader` stays the
+ *   leader task object even after it exited (a zombie leader, as in Linux),
+ *   until exec from another thread makes that thread the leader.
+ * - `parent` is null only for the sandbox's init; `parent.children` contains
+ *   this group until it is reaped.
+ * - `exit.kind === "zombie"` iff every task exited and the group is not reaped.
+ */
+export class ThreadGroup {
+  readonly tasks = new Set<Task>();
+  readonly children = new Set<ThreadGroup>();
+  /** Signals sent to the process (kill). */
+  readonly pending = new PendingSignals();
+  /** Notified when a child changes state (exit, stop, continue) for wait(2). */
+  readonly childEvents = new WaitQueue();
+  exit: GroupExitState = { kind: "alive" };
+  /** A group stop was requested and not all tasks have stopped yet. */
+  groupStopPending = false;
+  /** The group is stopped (all tasks in a group stop). */
+  stopped = false;
+  /** Signal that caused the current/last group stop. */
+  stopSignal = 0;
+  /** Pending report for a waiting parent (WUNTRACED / WCONTINUED). */
+  jobEvent: JobControlEvent = { kind: "none" };
+  /** Signal sent to the parent at exit (SIGCHLD, or clone's CSIGNAL; 0: none). */
+  exitSignal = 17;
+  readonly rlimits: Rlimit[];
+  /** CPU time used, in clock ticks, accumulated from exited children (times(2)). */
+  childrenUserTicks = 0;
+  childrenSysTicks = 0;
+  /** Start time on the kernel monotonic clock (ms). */
+  readonly startTime = performance.now();
+  /** Set when the group called exec successfully at least once (setpgid's EACCES). */
+  didExec = false;
+
+  constructor(
+    /** The process id, equal to the leader's tid. */
+    public tgid: number,
+    public leader: Task | null,
+    public parent: ThreadGroup | null,
+    public processGroup: ProcessGroup,
+    rlimits?: Rlimit[],
+  ) {
+    this.rlimits = rlimits ?? defaultRlimits();
+    processGroup.members.add(this);
+  }
+
+  /** The process group id. */
+  get pgid(): number {
+    return this.processGroup.pgid;
+  }
+
+  /** The session id. */
+  get sid(): number {
+    return this.processGroup.session.sid;
+  }
+
+  /** Whether the group is alive (not exiting, not a zombie). */
+  get alive(): boolean {
+    return this.exit.kind === "alive";
+  }
+}
