@@ -751,6 +751,28 @@ export {
   FUTEX_OP_CMP_GE,
 } from "./futex.js";
 export {
+  _IOC_NRBITS,
+  _IOC_TYPEBITS,
+  _IOC_SIZEBITS,
+  _IOC_DIRBITS,
+  _IOC_NRSHIFT,
+  _IOC_TYPESHIFT,
+  _IOC_SIZESHIFT,
+  _IOC_DIRSHIFT,
+  _IOC_NONE,
+  _IOC_WRITE,
+  _IOC_READ,
+  _IOC,
+  _IO,
+  _IOR,
+  _IOW,
+  _IOWR,
+  _IOC_DIR,
+  _IOC_TYPE,
+  _IOC_NR,
+  _IOC_SIZE,
+} from "./ioctl-encoding.js";
+export {
   TCGETS,
   TCSETS,
   TCSETSW,
@@ -1836,6 +1858,9 @@ export {
   STATX_OFFSETS,
   decodeStatx,
   encodeStatx,
+  makedev,
+  major,
+  minor,
 } from "./structs/stat.js";
 export type {
   Stat,
@@ -2505,6 +2530,20 @@ export {
   TFD_TIMER_ABSTIME,
   TFD_TIMER_CANCEL_ON_SET,
 } from "./time.js";
+export {
+  WCOREFLAG,
+  W_CONTINUED,
+  W_EXITCODE,
+  W_STOPCODE,
+  WEXITSTATUS,
+  WTERMSIG,
+  WSTOPSIG,
+  WIFEXITED,
+  WIFSIGNALED,
+  WIFSTOPPED,
+  WIFCONTINUED,
+  WCOREDUMP,
+} from "./wait-status.js";
 export {
   WNOHANG,
   WUNTRACED,

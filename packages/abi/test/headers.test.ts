@@ -303,6 +303,100 @@ const STRUCT_CONSTS: [string[], string[], Record<string, string>][] = [
   ],
 ];
 
+const IOC_NAMES = [
+  "_IOC_NRBITS",
+  "_IOC_TYPEBITS",
+  "_IOC_SIZEBITS",
+  "_IOC_DIRBITS",
+  "_IOC_NRSHIFT",
+  "_IOC_TYPESHIFT",
+  "_IOC_SIZESHIFT",
+  "_IOC_DIRSHIFT",
+  "_IOC_NONE",
+  "_IOC_WRITE",
+  "_IOC_READ",
+];
+STRUCT_CONSTS.push(
+  [["asm/ioctl.h"], [], Object.fromEntries(IOC_NAMES.map((n) => [n, n]))],
+  [["sys/wait.h"], ["_GNU_SOURCE"], { WCOREFLAG: "WCOREFLAG", W_CONTINUED: "__W_CONTINUED" }],
+);
+
+/** Function-like C macros vs abi's functions: [label, headers, C expression, abi value]. */
+function macroCases(): [string, string[], string, number | boolean][] {
+  const cases: [string, string[], string, number | boolean][] = [];
+  const ioc: [string, string, number][] = [
+    ["TCGETS2", "_IOR('T', 0x2A, struct termios2)", abi._IOR(0x54, 0x2a, abi.TERMIOS2_SIZE)],
+    ["TCSETS2", "_IOW('T', 0x2B, struct termios2)", abi._IOW(0x54, 0x2b, abi.TERMIOS2_SIZE)],
+    ["TIOCGPTN", "_IOR('T', 0x30, unsigned int)", abi._IOR(0x54, 0x30, 4)],
+    ["_IO", "_IO('T', 0x5f)", abi._IO(0x54, 0x5f)],
+    ["_IOWR", "_IOWR(0xAE, 0x05, struct termios2)", abi._IOWR(0xae, 0x05, abi.TERMIOS2_SIZE)],
+    ["_IOC_DIR", "_IOC_DIR(TCGETS2)", abi._IOC_DIR(abi.TCGETS2)],
+    ["_IOC_TYPE", "_IOC_TYPE(TCGETS2)", abi._IOC_TYPE(abi.TCGETS2)],
+    ["_IOC_NR", "_IOC_NR(TCGETS2)", abi._IOC_NR(abi.TCGETS2)],
+    ["_IOC_SIZE", "_IOC_SIZE(TCGETS2)", abi._IOC_SIZE(abi.TCGETS2)],
+  ];
+  for (const [l, e, v] of ioc) cases.push([l, ["asm/termbits.h", "asm/ioctls.h"], e, v]);
+  const statuses = [0, 0x100, 0xff00, 0x9, 0x89, 0x7f, 0x137f, 0x5857f, 0xffff, 0x8b];
+  for (const st of statuses) {
+    const w = (m: string, v: number | boolean) =>
+      cases.push([`${m}(${st})`, ["sys/wait.h"], `${m}(${st})`, v]);
+    w("WIFEXITED", abi.WIFEXITED(st));
+    w("WEXITSTATUS", abi.WEXITSTATUS(st));
+    w("WIFSIGNALED", abi.WIFSIGNALED(st));
+    w("WTERMSIG", abi.WTERMSIG(st));
+    w("WIFSTOPPED", abi.WIFSTOPPED(st));
+    w("WSTOPSIG", abi.WSTOPSIG(st));
+    w("WIFCONTINUED", abi.WIFCONTINUED(st));
+    w("WCOREDUMP", abi.WCOREDUMP(st));
+  }
+  for (const [r, sg] of [
+    [0, 0],
+    [3, 0],
+    [255, 0],
+    [0, 9],
+  ] as const) {
+    cases.push([
+      `W_EXITCODE(${r},${sg})`,
+      ["sys/wait.h"],
+      `W_EXITCODE(${r}, ${sg})`,
+      abi.W_EXITCODE(r, sg),
+    ]);
+  }
+  cases.push(["W_STOPCODE(19)", ["sys/wait.h"], "W_STOPCODE(19)", abi.W_STOPCODE(19)]);
+  for (const [ma, mi] of [
+    [0, 0],
+    [8, 1],
+    [136, 3],
+    [4095, 0xfffff],
+    [4096, 256],
+    [0x1fffff, 0xffffffff],
+  ] as const) {
+    const dev = abi.makedev(ma, mi);
+    cases.push([`makedev(${ma},${mi})`, ["sys/sysmacros.h"], `makedev(${ma}u, ${mi}u)`, dev]);
+    cases.push([
+      `major(makedev(${ma},${mi}))`,
+      ["sys/sysmacros.h"],
+      `major(makedev(${ma}u, ${mi}u))`,
+      abi.major(dev),
+    ]);
+    cases.push([
+      `minor(makedev(${ma},${mi}))`,
+      ["sys/sysmacros.h"],
+      `minor(makedev(${ma}u, ${mi}u))`,
+      abi.minor(dev),
+    ]);
+  }
+  for (const n of [0, 1, 4, 8, 12, 13, 24]) {
+    const fns: [string, (len: number) => number][] = [
+      ["CMSG_ALIGN", abi.CMSG_ALIGN],
+      ["CMSG_LEN", abi.CMSG_LEN],
+      ["CMSG_SPACE", abi.CMSG_SPACE],
+    ];
+    for (const [m, f] of fns) cases.push([`${m}(${n})`, ["sys/socket.h"], `${m}(${n})`, f(n)]);
+  }
+  return cases;
+}
+
 /** Values derived from other exports, asserted by relation rather than against C. */
 const DERIVED: Record<string, () => boolean> = {
   SYSCALL_TABLE_SIZE: () => abi.SYSCALL_TABLE_SIZE === abi.SYSCALL_NAMES.length,
@@ -407,6 +501,28 @@ describe("struct layouts match the host's C headers", () => {
       expect(compare(headers, consts, { defines, expr: (n) => exprs[n]! })).toEqual([]);
     },
   );
+
+  it("function-like macros (_IOC, W*, makedev, CMSG_*) agree with C", () => {
+    const cases = macroCases();
+    const byHeaders = new Map<string, [string, string, number | boolean][]>();
+    for (const [label, headers, e, v] of cases) {
+      const k = headers.join(",");
+      byHeaders.set(k, [...(byHeaders.get(k) ?? []), [label, e, v]]);
+    }
+    const bad: string[] = [];
+    for (const [k, list] of byHeaders) {
+      const c = cValues(k.split(","), new Map(list.map(([l, e]) => [l, `(long long)(${e})`])));
+      for (const [label, , v] of list) {
+        const want = c.get(label);
+        const got = typeof v === "boolean" ? BigInt(v ? 1 : 0) : BigInt(v);
+        const cw =
+          typeof v === "boolean" && want !== undefined ? BigInt(want !== 0n ? 1 : 0) : want;
+        if (cw !== got) bad.push(`${label}: abi ${v}, C ${want}`);
+      }
+    }
+    expect(cases.length).toBeGreaterThan(100);
+    expect(bad).toEqual([]);
+  });
 
   it("derived values", () => {
     for (const [name, ok] of Object.entries(DERIVED)) {

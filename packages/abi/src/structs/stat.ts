@@ -219,3 +219,26 @@ export function encodeStatx(dv: DataView, off: number, s: Statx): void {
   dv.setUint32(off + 156, s.stx_dio_offset_align, true);
   for (let i = 160; i < STATX_STRUCT_SIZE; i += 8) setU64(dv, off + i, 0);
 }
+
+/**
+ * glibc's `makedev(major, minor)` (<sys/sysmacros.h>): the 64-bit dev_t
+ * encoding, which for major < 4096 and minor < 2^20 equals the kernel's
+ * 32-bit new_encode_dev() that stat(2) reports. Exact while major < 2^21.
+ */
+export function makedev(major: number, minor: number): number {
+  const lo = (((major & 0xfff) << 8) | (minor & 0xff) | ((minor & 0xfff00) << 12)) >>> 0;
+  const hi = ((major & 0xfffff000) | (minor >>> 20)) >>> 0;
+  return hi * 0x1_0000_0000 + lo;
+}
+/** glibc's `major(dev)`. */
+export function major(dev: number): number {
+  const lo = dev >>> 0;
+  const hi = Math.floor(dev / 0x1_0000_0000) >>> 0;
+  return (((lo >>> 8) & 0xfff) | (hi & 0xfffff000)) >>> 0;
+}
+/** glibc's `minor(dev)`. */
+export function minor(dev: number): number {
+  const lo = dev >>> 0;
+  const hi = Math.floor(dev / 0x1_0000_0000) >>> 0;
+  return ((lo & 0xff) | ((lo >>> 12) & 0xfff00) | ((hi & 0xfff) << 20)) >>> 0;
+}
