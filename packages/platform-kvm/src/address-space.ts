@@ -159,6 +159,20 @@ export class KvmAddressSpace implements AddressSpace {
     return (lo & (PTE_P | SW_PROT_NONE)) !== 0;
   }
 
+  /**
+   * The byte at user address `addr` if a readable page maps it, else -1 (for
+   * decoding the instruction at a trap; not a hot path).
+   */
+  fetchByte(addr: number): number {
+    if (!(addr >= MIN_USER_ADDRESS && addr < MAX_USER_ADDRESS)) return -1;
+    const e = this.leaf(addr);
+    if (e === null || (e[0] & PTE_P) === 0) return -1;
+    const off = entryAddress(e[0], e[1]) + (addr % PAGE_SIZE);
+    const file = this.host.memoryFile;
+    if (off >= file.size) return -1;
+    return file.chunk(Math.floor(off / file.chunkSize))[off % file.chunkSize]!;
+  }
+
   /** Leaf entry of `addr` as [lo, hi] words, or null (for tests). */
   leaf(addr: number): [number, number] | null {
     const pt = this.walk(addr, false);

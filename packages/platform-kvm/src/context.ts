@@ -18,7 +18,15 @@ import {
   setReg,
 } from "@tsvisor/platform";
 import type { KvmAddressSpace } from "./address-space.js";
-import { exceptionSignal, pageFault, X86_GP, X86_PF } from "./exceptions.js";
+import {
+  exceptionSignal,
+  isSoftwareInterrupt,
+  pageFault,
+  pioInstructionStart,
+  X86_GP,
+  X86_PF,
+  X86_UD,
+} from "./exceptions.js";
 import { USER_CS, USER_DS } from "./layout.js";
 import {
   RUN_BAD_IO,
@@ -32,6 +40,7 @@ import {
   X_ERROR_CODE,
   X_EXIT_REASON,
   X_NUM,
+  X_PORT,
   X_VECTOR,
 } from "./native.js";
 import type { KvmPlatform, Vcpu } from "./platform.js";
@@ -131,16 +140,25 @@ export class KvmContext implements Context {
         if (vector === X86_PF) {
           this.trap = pageFault(this.faultTrap, x[X_CR2]!, x[X_ERROR_CODE]!, (a) => as.isMapped(a));
         } else {
-          this.trap = exceptionSignal(this.signalTrap, vector, regU64(this.regs, REG_RIP), () =>
-            this.getFPState(),
-          );
+          const rip = regU64(this.regs, REG_RIP);
+          const v =
+            vector === X86_UD && isSoftwareInterrupt((a) => as.fetchByte(a), rip) ? X86_GP : vector;
+          this.trap = exceptionSignal(this.signalTrap, v, rip, () => this.getFPState());
         }
         break;
       }
-      case RUN_BAD_IO:
-        // IN/OUT from ring 3 without I/O permission: #GP on Linux.
-        this.trap = exceptionSignal(this.signalTrap, X86_GP, 0, () => this.fp);
+      case RUN_BAD_IO: {
+        // IN/OUT from ring 3 without I/O permission: #GP on Linux, with rip
+        // at the instruction.
+        const rip = pioInstructionStart(
+          (a) => as.fetchByte(a),
+          regU64(this.regs, REG_RIP),
+          x[X_PORT]!,
+        );
+        setReg(this.regs, REG_RIP, rip);
+        this.trap = exceptionSignal(this.signalTrap, X86_GP, rip, () => this.fp);
         break;
+      }
       case RUN_INTERRUPTED:
       case RUN_TIMEOUT:
         this.trap = this.interruptedTrap;

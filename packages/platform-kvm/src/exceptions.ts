@@ -16,6 +16,7 @@ import {
   TRAP_TRACE,
 } from "@tsvisor/abi";
 import type { FaultTrap, SignalTrap } from "@tsvisor/platform";
+import { MAX_USER_ADDRESS } from "./layout.js";
 
 /** x86 exception vectors. */
 export const X86_DE = 0;
@@ -55,7 +56,9 @@ export function pageFault(
 ): FaultTrap {
   t.addr = cr2;
   t.access = (err & PF_INSTR) !== 0 ? "exec" : (err & PF_WRITE) !== 0 ? "write" : "read";
-  t.present = (err & PF_PRESENT) !== 0 || mapped(cr2);
+  // Outside the user range (e.g. the platform area) nothing is mapped as far
+  // as the program is concerned: Linux reports SEGV_MAPERR there.
+  t.present = cr2 < MAX_USER_ADDRESS && ((err & PF_PRESENT) !== 0 || mapped(cr2));
   t.signo = SIGSEGV;
   return t;
 }
@@ -145,4 +148,44 @@ export function exceptionSignal(
       break;
   }
   return t;
+}
+
+/** `int imm8` (CD ib). */
+const INT_IMM8 = 0xcd;
+
+/**
+ * True when the #UD at `rip` is really a software interrupt `int n`: PVM
+ * delivers `int n` from ring 3 as #UD, where the CPU (and bare-metal KVM,
+ * whose gates for n >= 32 are absent or DPL 0) raises #GP, which Linux turns
+ * into SIGSEGV SI_KERNEL. `int $0x80` is the same: a kernel that emulates
+ * 32-bit system calls can recognise CD 80 at rip.
+ */
+export function isSoftwareInterrupt(fetch: (addr: number) => number, rip: number): boolean {
+  return fetch(rip) === INT_IMM8;
+}
+
+/**
+ * The rip of the IN/OUT instruction (to `port`) that a PIO exit reported at
+ * `rip`: KVM reports the exit at the instruction (fast PIO, bare metal) or
+ * after it (instruction emulation, as on PVM).
+ */
+export function pioInstructionStart(
+  fetch: (addr: number) => number,
+  rip: number,
+  port: number,
+): number {
+  const pioLength = (a: number): number => {
+    let b = fetch(a);
+    let len = 0;
+    if (b === 0x66) {
+      len = 1;
+      b = fetch(a + 1);
+    }
+    if (b >= 0xe4 && b <= 0xe7) return fetch(a + len + 1) === port ? len + 2 : 0; // in/out imm8
+    if (b >= 0xec && b <= 0xef) return len + 1; // in/out %dx
+    return 0;
+  };
+  if (pioLength(rip) > 0) return rip;
+  for (const back of [1, 2, 3]) if (pioLength(rip - back) === back) return rip - back;
+  return rip;
 }
