@@ -7,25 +7,20 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   type Compiled,
-  PLATFORM_NAMES,
-  type RunResult,
   compile,
   describeDiff,
   failLines,
   listPrograms,
   mapLimit,
-  probePlatform,
   programCases,
-  readPassing,
   runProgramNative,
 } from "./harness.js";
+import { nativeRunner, probeAll, sandboxSuites } from "./suite.js";
 
 const programs = listPrograms();
 const cases = new Map(programCases().map((c) => [c.id, c]));
-const passing = readPassing();
-const platforms = await Promise.all(PLATFORM_NAMES.map(probePlatform));
+const nativeRun = nativeRunner(cases);
 const compiled = new Map<string, Compiled>();
-const nativeRuns = new Map<string, RunResult>();
 
 beforeAll(async () => {
   await mapLimit(programs, 2, async (p) => {
@@ -33,15 +28,6 @@ beforeAll(async () => {
     await cases.get(p.id)!.prepare();
   });
 }, 600_000);
-
-function nativeRun(id: string): RunResult {
-  let r = nativeRuns.get(id);
-  if (r === undefined) {
-    r = cases.get(id)!.native();
-    nativeRuns.set(id, r);
-  }
-  return r;
-}
 
 describe("corpus", () => {
   it("has at least 80 programs", () => {
@@ -64,19 +50,4 @@ describe("native (Linux is the oracle)", () => {
   });
 });
 
-describe.each(platforms)("tsvisor on $name", (platform) => {
-  if (!platform.ok) {
-    console.log(`differential: platform ${platform.name} skipped: ${platform.reason}`);
-    it.skip(`${platform.name} unavailable: ${platform.reason}`, () => {});
-    return;
-  }
-  const ids = passing[platform.name].filter((id) => cases.has(id));
-  if (ids.length === 0) {
-    it.skip("no corpus program is listed in passing.json yet", () => {});
-  }
-  it.each(ids)("%s", (id) => {
-    const want = nativeRun(id);
-    const { diff } = cases.get(id)!.sandboxed(platform.name, want);
-    expect(diff, `${id} under tsvisor/${platform.name}`).toBe("");
-  });
-});
+sandboxSuites(await probeAll(), cases, nativeRun);
