@@ -13,7 +13,7 @@
  * `onSyscall` hook of {@link KernelOptions} observes or replaces any call.
  */
 export { Credentials } from "./credentials.js";
-export type { FaultOutcome, FdTable, FsContext, TaskMemory } from "./interfaces.js";
+export type { FdTable, FsContext, TaskMemory } from "./interfaces.js";
 export { ExecError, Kernel, SentryPanic } from "./kernel.js";
 export type {
   ExitResult,
@@ -27,6 +27,8 @@ export type { ElfImage, ExecFile, LoadedImage, Phdr } from "./loader/elf.js";
 export { loadElf, parseElf } from "./loader/elf.js";
 export type { AuxInfo, InitialStack } from "./loader/stack.js";
 export { buildInitialStack } from "./loader/stack.js";
+export type { SandboxOptions } from "./sandbox.js";
+export { createSandbox, sandboxServices } from "./sandbox.js";
 export { formatSyscall } from "./strace.js";
 export { buildTable, coreSyscalls } from "./syscalls/table.js";
 export type {

@@ -9,6 +9,7 @@
  * Inspired by gVisor's pkg/sentry/kernel/kernel.go.
  */
 import { ENOENT, ENOSYS, strerror } from "@tsvisor/abi";
+import type { Mappable } from "@tsvisor/mm";
 import type { Platform } from "@tsvisor/platform";
 import { Credentials } from "./credentials.js";
 import type { FdTable, FsContext, TaskMemory } from "./interfaces.js";
@@ -61,7 +62,7 @@ export interface KernelServices {
   fileForMmap?(
     t: Task,
     fd: number,
-  ): { mappable: unknown; readable: boolean; writable: boolean } | number;
+  ): { mappable: Mappable; readable: boolean; writable: boolean } | number;
 }
 
 /** How to start the first process. */
@@ -233,6 +234,14 @@ export class Kernel {
    */
   async run(argv: readonly string[], opts: RunOptions): Promise<ExitResult> {
     if (argv.length === 0) throw new ExecError("", ENOENT);
+    // Inside the sandbox, strings are byte strings (one latin1 code unit per byte).
+    const bytes = (s: string): string => Buffer.from(s, "utf8").toString("latin1");
+    argv = argv.map(bytes);
+    opts = {
+      ...opts,
+      env: opts.env.map(bytes),
+      ...(opts.cwd !== undefined ? { cwd: bytes(opts.cwd) } : {}),
+    };
     const files = this.services.initialFiles(opts);
     if (typeof files === "number") throw new ExecError(opts.cwd ?? "/", -files);
     const tgid = this.pidns.allocate();

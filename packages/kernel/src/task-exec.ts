@@ -74,7 +74,10 @@ interface PreparedExec {
   filename: string;
 }
 
-/** Reads a NULL-terminated array of string pointers (argv/envp) from `t`'s memory. */
+/**
+ * Reads a NULL-terminated array of string pointers (argv/envp) from `t`'s
+ * memory, as byte strings (one latin1 code unit per byte, like vfs paths).
+ */
 export function readStringArray(t: Task, addr: number): string[] | number {
   const out: string[] = [];
   if (addr === 0) return out;
@@ -85,9 +88,9 @@ export function readStringArray(t: Task, addr: number): string[] | number {
     if (t.mm.copyIn(addr + i * 8, word) !== 8) return -EFAULT;
     const p = Number(dv.getBigUint64(0, true));
     if (p === 0) return out;
-    const s = t.mm.copyInString(p, MAX_ARG_STRLEN);
+    const s = t.mm.copyInCString(p, MAX_ARG_STRLEN);
     if (typeof s === "number") return s === -ENAMETOOLONG ? -E2BIG : s;
-    out.push(s);
+    out.push(Buffer.from(s).toString("latin1"));
   }
 }
 

@@ -93,9 +93,9 @@ export function hostAuxv(): Map<number, number> {
   return hostAux;
 }
 
-/** Bytes of `s` as Linux copies it: the string plus its NUL. */
+/** Bytes of the byte string `s` (one latin1 code unit per byte) plus its NUL. */
 function cstr(s: string): Uint8Array {
-  return Buffer.from(`${s}\0`, "utf8");
+  return Buffer.from(`${s}\0`, "latin1");
 }
 
 /**
@@ -112,12 +112,12 @@ export function checkArgLimits(
 ): number {
   let total = 0;
   for (const s of argv) {
-    const n = Buffer.byteLength(s) + 1;
+    const n = s.length + 1;
     if (n > MAX_ARG_STRLEN) return -E2BIG;
     total += n + 8;
   }
   for (const s of envp) {
-    const n = Buffer.byteLength(s) + 1;
+    const n = s.length + 1;
     if (n > MAX_ARG_STRLEN) return -E2BIG;
     total += n + 8;
   }

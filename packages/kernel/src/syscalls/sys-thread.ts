@@ -158,8 +158,8 @@ export function sysClone3(t: Task, a: SyscallArgs): number | Block {
 
 /** Reads the path argument of exec-like calls. */
 function readPath(t: Task, addr: number): string | number {
-  const s = t.mm.copyInString(addr, PATH_MAX);
-  return s;
+  const s = t.mm.copyInCString(addr, PATH_MAX);
+  return typeof s === "number" ? s : Buffer.from(s).toString("latin1");
 }
 
 /** execve(2). */

@@ -1,0 +1,649 @@
+/**
+ * File I/O system calls: open, close, read, write and their vectored and
+ * positional variants, lseek, fsync, truncate, sendfile.
+ *
+ * Handlers run on behalf of the calling task `t`, copy arguments in from
+ * its memory, call @tsvisor/vfs, and return a result or a negative errno.
+ * Reads and writes on pipes and host stdio may block: they return a Block
+ * on the file's waitable unless the description is O_NONBLOCK.
+ *
+ * Also here: the helpers the other file-syscall modules share (the task's
+ * vfs view, path copy-in), and the vfs-backed kernel services (opening
+ * executables, stdio, file mappings).
+ *
+ * Inspired by gVisor's pkg/sentry/syscalls/linux/vfs2/{read_write.go,fd.go}.
+ */
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_SYMLINK_NOFOLLOW,
+  EACCES,
+  EAGAIN,
+  EBADF,
+  EFAULT,
+  EINVAL,
+  ENODEV,
+  EPIPE,
+  ERESTARTSYS,
+  ESPIPE,
+  O_CLOEXEC,
+  O_CREAT,
+  O_LARGEFILE,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
+  O_RDWR,
+  O_TRUNC,
+  O_WRONLY,
+  SI_USER,
+  SIGPIPE,
+  S_IFMT,
+  S_IFREG,
+  SYS_close,
+  SYS_close_range,
+  SYS_creat,
+  SYS_fdatasync,
+  SYS_fsync,
+  SYS_ftruncate,
+  SYS_lseek,
+  SYS_open,
+  SYS_openat,
+  SYS_pread64,
+  SYS_preadv,
+  SYS_preadv2,
+  SYS_pwrite64,
+  SYS_pwritev,
+  SYS_pwritev2,
+  SYS_read,
+  SYS_readv,
+  SYS_sendfile,
+  SYS_sync,
+  SYS_syncfs,
+  SYS_truncate,
+  SYS_write,
+  SYS_writev,
+} from "@tsvisor/abi";
+import type { Iovec } from "@tsvisor/mm";
+import * as vfs from "@tsvisor/vfs";
+import type { Credentials } from "../credentials.js";
+import { PipeFile } from "../pipe.js";
+import { newSigInfo } from "../signals.js";
+import type { Task } from "../task.js";
+import { sendToTask } from "../task-signals.js";
+import {
+  type Block,
+  block,
+  partial,
+  type SyscallArgs,
+  type SyscallEntry,
+  type SyscallFn,
+  supported,
+} from "./syscall.js";
+
+// ---------------------------------------------------------------------------
+// Shared helpers
+
+/**
+ * The memory operations file syscalls use; @tsvisor/mm's MemoryManager
+ * provides them (the kernel's TaskMemory interface names only a subset).
+ */
+export interface FileMemory {
+  copyIn(addr: number, dst: Uint8Array): number;
+  copyOut(addr: number, src: Uint8Array): number;
+  copyInCString(addr: number, maxLen: number): Uint8Array | number;
+  readIovecs(addr: number, count: number): Iovec[] | number;
+  copyInVec(iovs: readonly Iovec[], dst: Uint8Array): number;
+  copyOutVec(iovs: readonly Iovec[], src: Uint8Array): number;
+}
+
+/** `t`'s memory as file syscalls use it. */
+export function mem(t: Task): FileMemory {
+  return t.mm as unknown as FileMemory;
+}
+
+/** `t`'s fd table (a @tsvisor/vfs FdTable). */
+export function fdTable(t: Task): vfs.FdTable {
+  return t.fdTable as unknown as vfs.FdTable;
+}
+
+/** `t`'s root/cwd/umask (a @tsvisor/vfs FsContext). */
+export function fsContext(t: Task): vfs.FsContext {
+  return t.fs as unknown as vfs.FsContext;
+}
+
+const fsCredsCache = new WeakMap<Credentials, vfs.FsCreds>();
+const realCredsCache = new WeakMap<Credentials, vfs.FsCreds>();
+
+/** The identity file-system checks use: fsuid/fsgid and supplementary groups. */
+export function fsCreds(t: Task): vfs.FsCreds {
+  let c = fsCredsCache.get(t.creds);
+  if (!c) {
+    c = { euid: t.creds.fsuid, egid: t.creds.fsgid, groups: t.creds.groups };
+    fsCredsCache.set(t.creds, c);
+  }
+  return c;
+}
+
+/** The real uid/gid as access(2) checks them. */
+export function realCreds(t: Task): vfs.FsCreds {
+  let c = realCredsCache.get(t.creds);
+  if (!c) {
+    c = { euid: t.creds.uid, egid: t.creds.gid, groups: t.creds.groups };
+    realCredsCache.set(t.creds, c);
+  }
+  return c;
+}
+
+/** The VfsTask view of `t` for @tsvisor/vfs operations. */
+export function vtask(t: Task): vfs.VfsTask {
+  return { fs: fsContext(t), fdTable: fdTable(t), creds: fsCreds(t) };
+}
+
+/** PATH_MAX, counting the NUL. */
+export const PATH_MAX = 4096;
+
+/**
+ * Copies in a NUL-terminated path as a byte string (one latin1 code unit
+ * per byte): -EFAULT for a bad pointer, -ENAMETOOLONG when there is no NUL
+ * within PATH_MAX bytes (getname()).
+ */
+export function copyInPath(t: Task, addr: number): string | number {
+  const b = mem(t).copyInCString(addr, PATH_MAX);
+  if (typeof b === "number") return b;
+  return latin1(b);
+}
+
+/** Decodes bytes as a byte string. */
+export function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+}
+
+/** Encodes a byte string as bytes. */
+export function bytesOf(s: string): Uint8Array {
+  return Buffer.from(s, "latin1");
+}
+
+/** Linux's MAX_RW_COUNT: one read or write transfers at most INT_MAX & PAGE_MASK bytes. */
+export const MAX_RW_COUNT = 0x7ffff000;
+/** Largest transfer tsvisor does in one call (a short count beyond, which POSIX allows). */
+export const MAX_IO_CHUNK = 16 << 20;
+
+const scratch = new Uint8Array(64 << 10);
+
+/** A transfer buffer of `count` bytes (the shared scratch when small: use it before returning). */
+function ioBuffer(count: number): Uint8Array {
+  const n = Math.min(count, MAX_IO_CHUNK);
+  return n <= scratch.length ? scratch.subarray(0, n) : new Uint8Array(n);
+}
+
+/** The largest user address + 1 (TASK_SIZE); access_ok() fails beyond it. */
+const TASK_SIZE = 0x7ffffffff000;
+
+function accessOk(addr: number, len: number): boolean {
+  return addr <= TASK_SIZE && len <= TASK_SIZE - addr;
+}
+
+/** Sends SIGPIPE to `t` for a write to a pipe without readers (pipe(7)). */
+export function sendSigpipe(t: Task): void {
+  const info = newSigInfo(SIGPIPE, SI_USER);
+  info.pid = t.tgid;
+  info.uid = t.creds.uid;
+  sendToTask(t.kernel, t, info);
+}
+
+/** Whether a -EAGAIN from `f` should block the task (and on what). */
+function waitFor(f: vfs.FileDescription): vfs.Waitable | null {
+  if (f.flags & O_NONBLOCK) return null;
+  return f.waitable();
+}
+
+// ---------------------------------------------------------------------------
+// open / close
+
+/** The common worker of open, openat and creat. */
+export function openat(
+  t: Task,
+  dirfd: number,
+  pathAddr: number,
+  flags: number,
+  mode: number,
+): number {
+  const path = copyInPath(t, pathAddr);
+  if (typeof path === "number") return path;
+  // open(2) on 64-bit always opens large files (force_o_largefile).
+  const f = vfs.openat(vtask(t), dirfd, path, flags | O_LARGEFILE, mode & 0o7777);
+  if (typeof f === "number") return f;
+  return fdTable(t).install(f, (flags & O_CLOEXEC) !== 0);
+}
+
+export const sysOpen: SyscallFn = (t, a) => openat(t, AT_FDCWD, a.ptr(0), a.int(1), a.uint(2));
+export const sysOpenat: SyscallFn = (t, a) => openat(t, a.int(0), a.ptr(1), a.int(2), a.uint(3));
+/** creat(2): "equivalent to open() with flags equal to O_CREAT|O_WRONLY|O_TRUNC". */
+export const sysCreat: SyscallFn = (t, a) =>
+  openat(t, AT_FDCWD, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.uint(1));
+
+export const sysClose: SyscallFn = (t, a) => fdTable(t).close(a.int(0));
+
+/** close_range(2) flags (linux/close_range.h). */
+export const CLOSE_RANGE_UNSHARE = 2;
+export const CLOSE_RANGE_CLOEXEC = 4;
+
+/**
+ * close_range(2): "EINVAL flags is not valid, or first is greater than
+ * last." CLOSE_RANGE_UNSHARE is accepted and has no effect here (the table
+ * is not unshared; the calling task's fds in range are closed either way).
+ */
+export const sysCloseRange: SyscallFn = (t, a) => {
+  const first = a.uint(0);
+  const last = a.uint(1);
+  const flags = a.uint(2);
+  if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) || first > last) return -EINVAL;
+  const tab = fdTable(t);
+  for (const fd of tab.fds()) {
+    if (fd < first || fd > last) continue;
+    if (flags & CLOSE_RANGE_CLOEXEC) tab.setFdFlags(fd, 1);
+    else tab.close(fd);
+  }
+  return 0;
+};
+
+// ---------------------------------------------------------------------------
+// read / write
+
+/**
+ * Reads into `addr` from `f` at its offset (`pos` < 0) or at `pos`.
+ * Blocks (re-running the syscall on wake) when a blocking description has
+ * no data yet. If the copy-out faults, the data is given back (the offset
+ * restored, or the bytes returned to the pipe) and the result is EFAULT,
+ * as Linux leaves unread what it could not copy.
+ */
+function readTo(
+  t: Task,
+  f: vfs.FileDescription,
+  addr: number,
+  count: number,
+  pos: number,
+): number | Block {
+  if (!f.readable) return -EBADF;
+  if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
+  if (!accessOk(addr, count)) return -EFAULT;
+  const buf = ioBuffer(count);
+  const n = pos < 0 ? f.read(buf) : f.pread(buf, pos);
+  if (n === -EAGAIN) {
+    const w = waitFor(f);
+    return w ? block(w) : n;
+  }
+  if (n <= 0) return n;
+  const c = mem(t).copyOut(addr, buf.subarray(0, n));
+  if (c < 0) {
+    if (pos < 0 && f.seekable) f.offset -= n;
+    else if (f instanceof PipeFile) f.pipe.unread(buf.subarray(0, n));
+    return c;
+  }
+  return n;
+}
+
+/**
+ * Writes `buf` (already copied in) to `f`, continuing after `done` bytes.
+ * A blocking pipe write of more than fits waits for room and continues;
+ * if a signal interrupts it after some bytes went in, the count is
+ * returned, else ERESTARTSYS. EPIPE also sends SIGPIPE.
+ */
+function writeFrom(
+  t: Task,
+  f: vfs.FileDescription,
+  buf: Uint8Array,
+  pos: number,
+  done: number,
+): number | Block {
+  for (;;) {
+    const rest = buf.subarray(done);
+    const n = pos < 0 ? f.write(rest) : f.pwrite(rest, pos + done);
+    if (n === -EPIPE) {
+      sendSigpipe(t);
+      return done > 0 ? done : n;
+    }
+    if (n === -EAGAIN) {
+      const w = waitFor(f);
+      if (!w) return done > 0 ? done : n;
+      // The scratch buffer is reused by other syscalls while this task sleeps.
+      const held = buf.buffer === scratch.buffer ? buf.slice() : buf;
+      return block(w, {
+        resume: (t2, why) => {
+          if (why === "woken") return writeFrom(t2, f, held, pos, done);
+          return done > 0 ? done : -ERESTARTSYS;
+        },
+      });
+    }
+    if (n < 0) return done > 0 ? done : n;
+    done += n;
+    // Only pipes keep going after a partial write; files return what they took.
+    if (done >= buf.length || !(f instanceof PipeFile)) return done;
+  }
+}
+
+function writeAt(t: Task, fd: number, addr: number, count: number, pos: number): number | Block {
+  const f = fdTable(t).get(fd);
+  if (!f) return -EBADF;
+  if (!f.writable) return -EBADF;
+  if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
+  if (!accessOk(addr, count)) return -EFAULT;
+  if (pos >= 0 && !f.seekable) return -ESPIPE;
+  const buf = ioBuffer(count);
+  const c = mem(t).copyIn(addr, buf);
+  if (c < 0) return c;
+  return writeFrom(t, f, buf, pos, 0);
+}
+
+export const sysRead: SyscallFn = (t, a) => {
+  const f = fdTable(t).get(a.int(0));
+  if (!f) return -EBADF;
+  return readTo(t, f, a.ptr(1), a.u64(2), -1);
+};
+
+export const sysWrite: SyscallFn = (t, a) => writeAt(t, a.int(0), a.ptr(1), a.u64(2), -1);
+
+/** pread64(2): "EINVAL offset is negative"; "ESPIPE fd is associated with a pipe". */
+export const sysPread64: SyscallFn = (t, a) => {
+  const f = fdTable(t).get(a.int(0));
+  if (!f) return -EBADF;
+  if (!f.readable) return -EBADF;
+  const off = a.s64(3);
+  if (!f.seekable) return -ESPIPE;
+  if (off < 0) return -EINVAL;
+  return readTo(t, f, a.ptr(1), a.u64(2), off);
+};
+
+export const sysPwrite64: SyscallFn = (t, a) => {
+  const off = a.s64(3);
+  const f = fdTable(t).get(a.int(0));
+  if (!f) return -EBADF;
+  if (!f.writable) return -EBADF;
+  if (!f.seekable) return -ESPIPE;
+  if (off < 0) return -EINVAL;
+  return writeAt(t, a.int(0), a.ptr(1), a.u64(2), off);
+};
+
+function iovTotal(iovs: readonly Iovec[]): number {
+  let n = 0;
+  for (const v of iovs) n += v.len;
+  return n;
+}
+
+/** readv/preadv/preadv2's worker: one read into a buffer, scattered to the iovecs. */
+function readvAt(t: Task, a: SyscallArgs, pos: number): number | Block {
+  const f = fdTable(t).get(a.int(0));
+  if (!f) return -EBADF;
+  if (!f.readable) return -EBADF;
+  const iovs = mem(t).readIovecs(a.ptr(1), a.int(2));
+  if (typeof iovs === "number") return iovs;
+  if (pos >= 0 && !f.seekable) return -ESPIPE;
+  const total = iovTotal(iovs);
+  for (const v of iovs) if (!accessOk(v.base, v.len)) return -EFAULT;
+  const buf = ioBuffer(total);
+  const n = pos < 0 ? f.read(buf) : f.pread(buf, pos);
+  if (n === -EAGAIN) {
+    const w = waitFor(f);
+    return w ? block(w) : n;
+  }
+  if (n <= 0) return n;
+  const c = mem(t).copyOutVec(iovs, buf.subarray(0, n));
+  if (c < 0) {
+    if (pos < 0 && f.seekable) f.offset -= n;
+    else if (f instanceof PipeFile) f.pipe.unread(buf.subarray(0, n));
+    return c;
+  }
+  return c;
+}
+
+/** writev/pwritev/pwritev2's worker: iovecs gathered into one buffer, one write. */
+function writevAt(t: Task, a: SyscallArgs, pos: number): number | Block {
+  const f = fdTable(t).get(a.int(0));
+  if (!f) return -EBADF;
+  if (!f.writable) return -EBADF;
+  const iovs = mem(t).readIovecs(a.ptr(1), a.int(2));
+  if (typeof iovs === "number") return iovs;
+  if (pos >= 0 && !f.seekable) return -ESPIPE;
+  for (const v of iovs) if (!accessOk(v.base, v.len)) return -EFAULT;
+  const buf = ioBuffer(iovTotal(iovs));
+  const c = mem(t).copyInVec(iovs, buf);
+  if (c < 0) return c;
+  return writeFrom(t, f, buf.subarray(0, c), pos, 0);
+}
+
+export const sysReadv: SyscallFn = (t, a) => readvAt(t, a, -1);
+export const sysWritev: SyscallFn = (t, a) => writevAt(t, a, -1);
+
+function posArg(a: SyscallArgs): number {
+  // preadv(2)'s pos_l carries the whole offset on 64-bit (pos_h is ignored).
+  return a.s64(3);
+}
+
+export const sysPreadv: SyscallFn = (t, a) => {
+  const pos = posArg(a);
+  return pos < 0 ? -EINVAL : readvAt(t, a, pos);
+};
+export const sysPwritev: SyscallFn = (t, a) => {
+  const pos = posArg(a);
+  return pos < 0 ? -EINVAL : writevAt(t, a, pos);
+};
+
+/** RWF_* flags preadv2/pwritev2 accept (linux/fs.h). */
+const RWF_SUPPORTED = 0x1f;
+
+/** preadv2(2): an offset of -1 means the current file offset. Flags are hints here. */
+export const sysPreadv2: SyscallFn = (t, a) => {
+  const pos = posArg(a);
+  if (a.int(5) & ~RWF_SUPPORTED) return -95; // EOPNOTSUPP
+  if (pos < -1) return -EINVAL;
+  return readvAt(t, a, pos);
+};
+export const sysPwritev2: SyscallFn = (t, a) => {
+  const pos = posArg(a);
+  if (a.int(5) & ~RWF_SUPPORTED) return -95; // EOPNOTSUPP
+  if (pos < -1) return -EINVAL;
+  return writevAt(t, a, pos);
+};
+
+/** lseek(2). */
+export const sysLseek: SyscallFn = (t, a) => {
+  const f = fdTable(t).get(a.int(0));
+  if (!f) return -EBADF;
+  const whence = a.uint(2);
+  if (whence > 4) return -EINVAL;
+  return f.lseek(a.s64(1), whence);
+};
+
+// ---------------------------------------------------------------------------
+// fsync, truncate, sendfile
+
+/** fsync(2): "EINVAL fd is bound to a special file (e.g., a pipe, FIFO, or socket)". */
+export const sysFsync: SyscallFn = (t, a) => {
+  const f = fdTable(t).get(a.int(0));
+  if (!f || f.flags & O_PATH) return -EBADF;
+  if (f instanceof PipeFile) return -EINVAL;
+  return f.fsync();
+};
+
+export const sysSync: SyscallFn = () => 0;
+
+export const sysSyncfs: SyscallFn = (t, a) => (fdTable(t).get(a.int(0)) ? 0 : -EBADF);
+
+export const sysTruncate: SyscallFn = (t, a) => {
+  const path = copyInPath(t, a.ptr(0));
+  if (typeof path === "number") return path;
+  return vfs.truncate(vtask(t), path, a.s64(1));
+};
+
+export const sysFtruncate: SyscallFn = (t, a) => vfs.ftruncate(vtask(t), a.int(0), a.s64(1));
+
+/**
+ * sendfile(2): copies up to `count` bytes from `in_fd` (at `*offset` when
+ * given, which is then updated and the file offset left alone) to
+ * `out_fd`. "EINVAL ... in_fd is not seekable (mmap-like) and offset is
+ * given"; "EBADF Input file was not opened for reading or output file was
+ * not opened for writing."
+ */
+export const sysSendfile: SyscallFn = (t, a) => {
+  const out = fdTable(t).get(a.int(0));
+  const inp = fdTable(t).get(a.int(1));
+  if (!out || !inp) return -EBADF;
+  if (!inp.readable || !out.writable) return -EBADF;
+  const offAddr = a.ptr(2);
+  let count = a.u64(3);
+  if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
+  let pos = -1;
+  if (offAddr !== 0) {
+    if (!inp.seekable) return -ESPIPE;
+    const b = new Uint8Array(8);
+    const r = mem(t).copyIn(offAddr, b);
+    if (r < 0) return r;
+    pos = Number(new DataView(b.buffer).getBigInt64(0, true));
+    if (pos < 0) return -EINVAL;
+  }
+  if (count === 0) return 0;
+  const buf = new Uint8Array(Math.min(count, 1 << 20));
+  const n = pos < 0 ? inp.read(buf) : inp.pread(buf, pos);
+  if (n === -EAGAIN) {
+    const w = waitFor(inp);
+    return w ? block(w) : n;
+  }
+  if (n <= 0) return n;
+  const w = out.write(buf.subarray(0, n));
+  if (w === -EPIPE) sendSigpipe(t);
+  const wrote = w < 0 ? 0 : w;
+  // Give back what the output did not take.
+  if (pos < 0 && inp.seekable) inp.offset -= n - wrote;
+  else if (wrote < n && inp instanceof PipeFile) inp.pipe.unread(buf.subarray(wrote, n));
+  if (offAddr !== 0 && wrote > 0) {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigInt64(0, BigInt(pos + wrote), true);
+    const r = mem(t).copyOut(offAddr, b);
+    if (r < 0) return r;
+  }
+  if (w < 0) {
+    if (w === -EAGAIN) {
+      const ww = waitFor(out);
+      return ww ? block(ww) : w;
+    }
+    return w;
+  }
+  return wrote;
+};
+
+// ---------------------------------------------------------------------------
+// Kernel services backed by the vfs
+
+/**
+ * Opens `path` for execve/execveat: a regular file the task may execute.
+ * execve(2): "EACCES Execute permission is denied for the file"; "EACCES
+ * The file or a script interpreter is not a regular file." Returns the
+ * open description (the caller reads it via `readAt` and releases it).
+ */
+export function openExecutable(
+  t: Task,
+  dirfd: number,
+  path: string,
+  flags: number,
+):
+  | { path: string; size: number; readAt(off: number, dst: Uint8Array): number; close(): void }
+  | number {
+  const vt = vtask(t);
+  const loc = vfs.lookupAt(
+    vt,
+    dirfd,
+    path,
+    (flags & AT_SYMLINK_NOFOLLOW) === 0,
+    (flags & AT_EMPTY_PATH) !== 0,
+  );
+  if (typeof loc === "number") return loc;
+  const st = loc.inode.stat();
+  if ((st.mode & S_IFMT) !== S_IFREG) return -EACCES;
+  if (loc.mount.readOnly && false) return -EACCES;
+  const perm = vfs.checkPermission(st.mode, st.uid, st.gid, vt.creds, vfs.MAY_EXEC);
+  if (perm < 0) return perm;
+  const r = loc.inode.prepareOpen(O_RDONLY);
+  if (r < 0) return r;
+  const abs = vfs.pathOf(vt, loc);
+  return {
+    path: typeof abs === "number" ? path : abs,
+    size: st.size,
+    readAt: (off, dst) => loc.inode.read(off, dst),
+    close: () => loc.inode.release(),
+  };
+}
+
+/**
+ * The file behind `fd` for mmap(2): mmap(2) "EBADF fd is not a valid file
+ * descriptor"; "EACCES A file descriptor refers to a non-regular file";
+ * "ENODEV The underlying filesystem of the specified file does not support
+ * memory mapping."
+ */
+export function fileForMmap(
+  t: Task,
+  fd: number,
+): { mappable: unknown; readable: boolean; writable: boolean } | number {
+  const f = fdTable(t).get(fd);
+  if (!f || f.flags & O_PATH) return -EBADF;
+  const inode = f.inode;
+  if (!inode) return -EACCES;
+  if ((inode.mode & S_IFMT) !== S_IFREG) return -ENODEV;
+  const m = vfs.mappableOf(f);
+  if (!m) return -ENODEV;
+  return { mappable: m, readable: f.readable, writable: f.writable };
+}
+
+/**
+ * The first process's fd table: host fds `stdio` (default 0, 1, 2) on fds
+ * 0, 1, 2, wrapped as host passthrough files (stdin read-only, stdout and
+ * stderr write-only; read-write when the host fd is a terminal).
+ */
+export function stdioFdTable(stdio: readonly [number, number, number] = [0, 1, 2]): vfs.FdTable {
+  const tab = new vfs.FdTable();
+  stdio.forEach((hostFd, i) => {
+    const probe = new vfs.HostFdFile(hostFd, O_RDWR);
+    const acc = probe.isTty ? O_RDWR : i === 0 ? O_RDONLY : O_WRONLY;
+    const f = new vfs.HostFdFile(hostFd, acc | O_LARGEFILE);
+    tab.installAt(i, f, false);
+  });
+  return tab;
+}
+
+// ---------------------------------------------------------------------------
+// Table entries
+
+export const fileSyscalls: readonly SyscallEntry[] = [
+  supported(SYS_read, "read", sysRead),
+  supported(SYS_write, "write", sysWrite),
+  supported(SYS_open, "open", sysOpen),
+  supported(SYS_close, "close", sysClose),
+  supported(SYS_lseek, "lseek", sysLseek),
+  supported(SYS_pread64, "pread64", sysPread64),
+  supported(SYS_pwrite64, "pwrite64", sysPwrite64),
+  supported(SYS_readv, "readv", sysReadv),
+  supported(SYS_writev, "writev", sysWritev),
+  supported(SYS_sendfile, "sendfile", sysSendfile),
+  supported(SYS_fsync, "fsync", sysFsync),
+  supported(SYS_fdatasync, "fdatasync", sysFsync),
+  partial(
+    SYS_sync,
+    "sync",
+    sysSync,
+    "Nothing to flush: tmpfs is memory, host files are written through.",
+  ),
+  partial(SYS_syncfs, "syncfs", sysSyncfs, "As sync."),
+  supported(SYS_truncate, "truncate", sysTruncate),
+  supported(SYS_ftruncate, "ftruncate", sysFtruncate),
+  supported(SYS_creat, "creat", sysCreat),
+  partial(
+    SYS_openat,
+    "openat",
+    sysOpenat,
+    "O_TMPFILE is EOPNOTSUPP; FIFOs open only when the kernel registers a FIFO opener.",
+  ),
+  supported(SYS_preadv, "preadv", sysPreadv),
+  supported(SYS_pwritev, "pwritev", sysPwritev),
+  partial(SYS_preadv2, "preadv2", sysPreadv2, "RWF_* flags are accepted as hints."),
+  partial(SYS_pwritev2, "pwritev2", sysPwritev2, "RWF_* flags are accepted as hints."),
+  partial(SYS_close_range, "close_range", sysCloseRange, "CLOSE_RANGE_UNSHARE does not unshare."),
+];
