@@ -138,14 +138,28 @@ export class SharedObject {
   }
 
   /**
-   * Zeroes pages `[first, first + count)` in place (MADV_REMOVE on shared
-   * anonymous memory): every MM mapping them sees zeros at once.
+   * Punches a hole in `[offset, offset + length)` of the object (MADV_REMOVE):
+   * cached pages are zeroed in place, so every MM mapping them sees zeros at
+   * once, and a file gets zeros written over the range (its size is kept).
+   * Returns 0 or a negative errno from the file.
+   * Preconditions: page-aligned.
    */
-  zeroRange(first: number, count: number): void {
+  punchHole(offset: number, length: number): number {
+    const first = offset / PAGE_SIZE;
+    const count = length / PAGE_SIZE;
     for (const [index, e] of this.pages) {
       if (index < first || index >= first + count) continue;
       pageView(this.allocator, e - (e & DIRTY)).fill(0);
     }
+    const file = this.file;
+    if (file === null) return 0;
+    const end = Math.min(offset + length, file.size());
+    const zeros = new Uint8Array(PAGE_SIZE);
+    for (let o = offset; o < end; o += PAGE_SIZE) {
+      const r = file.write(o, zeros.subarray(0, Math.min(PAGE_SIZE, end - o)));
+      if (r < 0) return r;
+    }
+    return 0;
   }
 
   /** Adds a VMA reference. */

@@ -531,6 +531,38 @@ function mremapTo(
   if (fixed) {
     if (newAddr < mm.mmapMinAddr) return -EPERM;
     if (newAddr < mm.minAddr || newAddr + newLen > mm.maxAddr) return -ENOMEM;
+  }
+  if (fixed && oldLen === newLen && oldLen > 0) {
+    // mremap(2): "Since Linux 6.17, if old_size is equal to new_size and
+    // MREMAP_FIXED is specified, then old_size may span beyond the mapping in
+    // which old_address resides. In this case, gaps between mappings in the
+    // original range are maintained in the new range." Each mapping replaces
+    // only its own destination; the destination of a gap is left alone.
+    const pieces: [number, number][] = [];
+    const a = mm.vmas.a;
+    for (let i = mm.vmas.indexAfter(oldAddr); i < a.length && a[i]!.start < oldAddr + oldLen; i++) {
+      pieces.push([Math.max(a[i]!.start, oldAddr), Math.min(a[i]!.end, oldAddr + oldLen)]);
+    }
+    let extra = 0;
+    if (dontUnmap) for (const [s, e] of pieces) extra += e - s;
+    if (mm.virtualSize + extra > mm.limits.addressSpaceBytes) return -ENOMEM;
+    for (const [s, e] of pieces) {
+      const to = newAddr + (s - oldAddr);
+      const r = mm.removeRange(to, to + (e - s));
+      if (r < 0) return r;
+      moveVma(mm, mm.vmas.find(s)!, s, e - s, to, e - s, dontUnmap);
+    }
+    return newAddr;
+  }
+  // Check everything before changing anything (as Linux 6.18 does).
+  const v = checkResize(mm, oldAddr, Math.min(oldLen, newLen), newLen);
+  if (typeof v === "number") return v;
+  if (dontUnmap && mm.virtualSize + oldLen > mm.limits.addressSpaceBytes) return -ENOMEM;
+  let to = newAddr;
+  if (!fixed) {
+    to = unmappedArea(mm, 0, newLen, 0);
+    if (to < 0) return to;
+  } else {
     const r = mm.removeRange(newAddr, newAddr + newLen);
     if (r < 0) return r;
   }
@@ -538,14 +570,6 @@ function mremapTo(
     const r = mm.removeRange(oldAddr + newLen, oldAddr + oldLen);
     if (r < 0) return r;
     oldLen = newLen;
-  }
-  const v = checkResize(mm, oldAddr, oldLen, newLen);
-  if (typeof v === "number") return v;
-  if (dontUnmap && mm.virtualSize + oldLen > mm.limits.addressSpaceBytes) return -ENOMEM;
-  let to = newAddr;
-  if (!fixed) {
-    to = unmappedArea(mm, 0, newLen, 0);
-    if (to < 0) return to;
   }
   return moveVma(mm, v, oldAddr, oldLen, to, newLen, dontUnmap);
 }
@@ -737,20 +761,6 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
   const a = mm.vmas.a;
   let i = mm.vmas.indexAfter(addr);
   if (i >= a.length || a[i]!.start >= end) return -ENOMEM;
-  // Validate first, like Linux's madvise_behavior_valid / per-VMA checks.
-  for (let j = i; j < a.length && a[j]!.start < end; j++) {
-    const v = a[j]!;
-    if (
-      (advice === MADV_FREE || advice === MADV_WIPEONFORK) &&
-      (v.obj !== null || v.file !== null)
-    ) {
-      return -EINVAL;
-    }
-    if (advice === MADV_REMOVE) {
-      if (v.obj === null) return -EINVAL;
-      if ((v.prot & PROT_WRITE) === 0) return -EACCES;
-    }
-  }
   const flagAdvice =
     advice === MADV_DONTFORK ||
     advice === MADV_DOFORK ||
@@ -770,6 +780,15 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
     if (v.start > cur) unmapped = true;
     const s = Math.max(v.start, cur);
     const e = Math.min(v.end, end);
+    // Per-VMA checks, in walk order: an error stops the walk, earlier VMAs stay changed.
+    if ((advice === MADV_FREE || advice === MADV_WIPEONFORK) && (v.obj !== null || v.file !== null)) {
+      return -EINVAL;
+    }
+    if (advice === MADV_REMOVE) {
+      // madvise_remove: a file is needed, and a shared mapping that may be written.
+      if (v.obj === null && v.file === null) return -EINVAL;
+      if (v.obj === null || (v.maxProt & PROT_WRITE) === 0) return -EACCES;
+    }
     switch (advice) {
       case MADV_DONTNEED:
       case MADV_DONTNEED_LOCKED:
@@ -781,11 +800,11 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
         break;
       }
       case MADV_REMOVE: {
-        if (v.obj !== null && v.obj.file === null) {
-          v.obj.zeroRange(v.offsetOf(s) / PAGE_SIZE, (e - s) / PAGE_SIZE);
-        } else {
-          return -EOPNOTSUPP;
-        }
+        // "Free up a given range of pages and its associated backing store.
+        // This is equivalent to punching a hole": subsequent reads see zeros,
+        // in every mapping of the object and (for files) in the file itself.
+        const r = v.obj!.punchHole(v.offsetOf(s), e - s);
+        if (r < 0) return r;
         break;
       }
       case MADV_DONTFORK:
