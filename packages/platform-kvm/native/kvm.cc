@@ -682,6 +682,18 @@ Napi::Value HostXcr0(const Napi::CallbackInfo& info) {
   return Napi::BigInt::New(info.Env(), ((uint64_t)hi << 32) | lo);
 }
 
+// hostCpuid(leaf, subleaf) -> Uint32Array [eax, ebx, ecx, edx] of the host CPU.
+Napi::Value HostCpuid(const Napi::CallbackInfo& info) {
+  uint32_t a, b, c, d;
+  __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"((uint32_t)Num(info, 0)), "c"((uint32_t)Num(info, 1)));
+  Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), 4);
+  out[0] = a;
+  out[1] = b;
+  out[2] = c;
+  out[3] = d;
+  return out;
+}
+
 Napi::Value VcpuSetXcr0(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Vcpu* v = GetVcpu(info, 0);
@@ -1158,6 +1170,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("vcpuSetMsrs", Napi::Function::New(env, VcpuSetMsrs));
   exports.Set("vcpuGetMsr", Napi::Function::New(env, VcpuGetMsr));
   exports.Set("hostXcr0", Napi::Function::New(env, HostXcr0));
+  exports.Set("hostCpuid", Napi::Function::New(env, HostCpuid));
   exports.Set("vcpuSetXcr0", Napi::Function::New(env, VcpuSetXcr0));
   exports.Set("vcpuGetXsave", Napi::Function::New(env, VcpuGetXsave));
   exports.Set("vcpuSetXsave", Napi::Function::New(env, VcpuSetXsave));

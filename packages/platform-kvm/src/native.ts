@@ -65,6 +65,8 @@ export interface KvmNative {
   vcpuSetMsrs(vcpu: number, indices: Uint32Array, values: BigUint64Array): void;
   vcpuGetMsr(vcpu: number, index: number): bigint;
   hostXcr0(): bigint;
+  /** CPUID of the host CPU: [eax, ebx, ecx, edx]. */
+  hostCpuid(leaf: number, subleaf: number): Uint32Array;
   vcpuSetXcr0(vcpu: number, xcr0: bigint): void;
   vcpuGetXsave(vcpu: number, out: Uint8Array): void;
   vcpuSetXsave(vcpu: number, image: Uint8Array): void;

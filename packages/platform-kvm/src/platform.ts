@@ -50,6 +50,13 @@ export interface Vcpu {
 
 /** CPUID leaf 7 EBX bit 0: FSGSBASE. Hidden: CR4.FSGSBASE stays off so fs_base only changes through regs. */
 const CPUID7_EBX_FSGSBASE = 1;
+const bits = (...b: number[]) => b.reduce((m, i) => (m | (1 << i)) >>> 0, 0);
+/** Leaf 1 ECX: SSE3 PCLMULQDQ SSSE3 FMA CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES XSAVE AVX F16C RDRAND. */
+const CPUID1_ECX_USER = bits(0, 1, 9, 12, 13, 19, 20, 22, 23, 25, 26, 28, 29, 30);
+/** Leaf 7 EBX: BMI1 AVX2 BMI2 ERMS AVX512F/DQ RDSEED ADX AVX512IFMA CLFLUSHOPT CLWB AVX512CD SHA AVX512BW/VL. */
+const CPUID7_EBX_USER = bits(3, 5, 8, 9, 16, 17, 18, 19, 21, 23, 24, 28, 29, 30, 31);
+/** Leaf 7 ECX: AVX512VBMI/VBMI2 GFNI VAES VPCLMULQDQ AVX512VNNI/BITALG/VPOPCNTDQ RDPID. */
+const CPUID7_ECX_USER = bits(1, 6, 8, 9, 10, 11, 12, 14, 22);
 
 /**
  * The KVM platform: one VM per platform; application threads are vCPUs whose
@@ -101,7 +108,7 @@ export class KvmPlatform implements Platform {
       this.image = new GuestImage(this.mem);
       this.baseRoot = this.image.newRoot();
       this.cpuid = native.vmSupportedCpuid(this.vm);
-      this.hideCpuid();
+      this.shapeCpuid();
       this.xcr0 = this.guestXcr0();
       this.capabilities = {
         minUserAddress: MIN_USER_ADDRESS,
@@ -113,6 +120,11 @@ export class KvmPlatform implements Platform {
       native.vmDestroy(this.vm);
       throw e;
     }
+  }
+
+  /** vCPUs created so far (live contexts plus the pool). */
+  get vcpuCount(): number {
+    return this.nextVcpuId;
   }
 
   newAddressSpace(): AddressSpace {
@@ -284,7 +296,27 @@ export class KvmPlatform implements Platform {
     return -1;
   }
 
-  private hideCpuid(): void {
+  /**
+   * Shapes the guest's CPUID table (what bare-metal KVM answers a CPUID
+   * with; PVM does not intercept ring-3 CPUID, so the program sees the host's
+   * values there):
+   * - adds the host's user-mode ISA extensions (SSE3..AVX-512, XSAVE) that
+   *   KVM did not list: PVM lists almost none, yet runs them natively in ring
+   *   3, and KVM only lets the guest enable XSAVE state (CR4.OSXSAVE, XCR0)
+   *   that its CPUID table offers;
+   * - hides FSGSBASE: CR4.FSGSBASE stays off, so fs_base changes only
+   *   through `regs`.
+   */
+  private shapeCpuid(): void {
+    const merge = (fn: number, word: number, leafReg: number, mask: number) => {
+      const e = this.cpuidEntry(fn, 0);
+      if (e < 0) return;
+      const host = this.native.hostCpuid(fn, 0)[leafReg]!;
+      this.cpuid[e + word] = (this.cpuid[e + word]! | (host & mask)) >>> 0;
+    };
+    merge(1, 5, 2, CPUID1_ECX_USER);
+    merge(7, 4, 1, CPUID7_EBX_USER);
+    merge(7, 5, 2, CPUID7_ECX_USER);
     const e = this.cpuidEntry(7, 0);
     if (e >= 0) this.cpuid[e + 4] = this.cpuid[e + 4]! & ~CPUID7_EBX_FSGSBASE;
   }

@@ -1,0 +1,168 @@
+import {
+  type FaultTrap,
+  PROT_READ,
+  PROT_WRITE,
+  REG_RAX,
+  REG_RBX,
+  REG_RIP,
+  regU64,
+  setReg,
+} from "@tsvisor/platform";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type KvmPlatform, provider } from "../src/platform.js";
+import { assemble, CODE_ADDR, FileAlloc, load } from "./guest.js";
+import { kvmAvailable, start } from "./helpers.js";
+
+const DATA = 0x10000000;
+
+/**
+ * A program that forever loads the word at `rbx` into rax and reports it
+ * with a syscall, then stores rax+1 back to `rbx+8` and reports again.
+ */
+const PROBE = `
+loop:
+  mov (%rbx), %rax
+  syscall
+  mov %rax, 8(%rbx)
+  syscall
+  jmp loop
+`;
+
+describe.skipIf(!kvmAvailable)("kvm address spaces", () => {
+  let p: KvmPlatform;
+  let files: FileAlloc;
+  beforeAll(() => {
+    p = provider.create({ memoryFileSize: 256 * 1024 * 1024 }) as KvmPlatform;
+    files = new FileAlloc(p);
+  });
+  afterAll(() => p?.release());
+
+  it("makes unmap, remap and protect of a page the program has used visible to it", () => {
+    const code = assemble(PROBE);
+    const as = p.newAddressSpace();
+    load(as, files, code);
+    const a = files.alloc(1);
+    const b = files.alloc(1);
+    files.view(a, 8).setBigUint64(0, 111n, true);
+    files.view(b, 8).setBigUint64(0, 222n, true);
+    expect(as.mapFile(DATA, 4096, a, PROT_READ | PROT_WRITE)).toBe(0);
+    const c = p.newContext();
+    start(c, CODE_ADDR);
+    setReg(c.regs, REG_RBX, DATA);
+    const loopRip = CODE_ADDR;
+
+    // Read and write through the mapping: the guest has used (and cached) it.
+    expect(c.switch(as).kind).toBe("syscall");
+    expect(regU64(c.regs, REG_RAX)).toBe(111);
+    setReg(c.regs, REG_RAX, 5);
+    expect(c.switch(as).kind).toBe("syscall");
+    expect(files.view(a, 16).getBigUint64(8, true)).toBe(5n);
+
+    // Retarget the page to another offset: the next load sees the new page.
+    const flushes = p.flushes;
+    expect(as.mapFile(DATA, 4096, b, PROT_READ | PROT_WRITE)).toBe(0);
+    setReg(c.regs, REG_RIP, loopRip);
+    expect(c.switch(as).kind).toBe("syscall");
+    expect(regU64(c.regs, REG_RAX)).toBe(222);
+    expect(p.flushes).toBe(flushes + 1);
+
+    // Write-protect it: the store faults as a present write.
+    expect(as.protect(DATA, 4096, PROT_READ)).toBe(0);
+    setReg(c.regs, REG_RAX, 9);
+    const t = c.switch(as) as FaultTrap;
+    expect(t.kind).toBe("fault");
+    expect(t.access).toBe("write");
+    expect(t.present).toBe(true);
+    expect(t.addr).toBe(DATA + 8);
+
+    // Unmap it: the load faults as not present.
+    expect(as.unmap(DATA, 4096)).toBe(0);
+    setReg(c.regs, REG_RIP, loopRip);
+    const t2 = c.switch(as) as FaultTrap;
+    expect(t2.kind).toBe("fault");
+    expect(t2.access).toBe("read");
+    expect(t2.present).toBe(false);
+    expect(t2.addr).toBe(DATA);
+
+    // Map it back (a not-present -> present edit): the load succeeds.
+    expect(as.mapFile(DATA, 4096, a, PROT_READ)).toBe(0);
+    expect(c.switch(as).kind).toBe("syscall");
+    expect(regU64(c.regs, REG_RAX)).toBe(111);
+    c.release();
+    as.release();
+  });
+
+  it("keeps two address spaces apart: the same address maps different pages", () => {
+    const code = assemble(PROBE);
+    const as1 = p.newAddressSpace();
+    const as2 = p.newAddressSpace();
+    const codeOff = files.alloc(1);
+    files.write(codeOff, code);
+    const a = files.alloc(1);
+    const b = files.alloc(1);
+    files.view(a, 8).setBigUint64(0, 1n, true);
+    files.view(b, 8).setBigUint64(0, 2n, true);
+    for (const [as, off] of [
+      [as1, a],
+      [as2, b],
+    ] as const) {
+      as.mapFile(CODE_ADDR, 4096, codeOff, PROT_READ | 4);
+      as.mapFile(DATA, 4096, off, PROT_READ | PROT_WRITE);
+    }
+    const c = p.newContext();
+    for (let i = 0; i < 4; i++) {
+      for (const [as, want] of [
+        [as1, 1],
+        [as2, 2],
+      ] as const) {
+        start(c, CODE_ADDR);
+        setReg(c.regs, REG_RBX, DATA);
+        expect(c.switch(as).kind).toBe("syscall");
+        expect(regU64(c.regs, REG_RAX)).toBe(want);
+      }
+    }
+    // A page mapped only in as2 faults in as1.
+    as2.mapFile(DATA + 4096, 4096, files.alloc(1), PROT_READ);
+    start(c, CODE_ADDR);
+    setReg(c.regs, REG_RBX, DATA + 4096);
+    expect(c.switch(as1).kind).toBe("fault");
+    start(c, CODE_ADDR);
+    setReg(c.regs, REG_RBX, DATA + 4096);
+    expect(c.switch(as2).kind).toBe("syscall");
+    c.release();
+    as1.release();
+    as2.release();
+  });
+
+  it("maps large ranges across page-table boundaries, and release frees the tables", () => {
+    const before = p.mem.pagesInUse;
+    const as = p.newAddressSpace();
+    const len = 8 * 1024 * 1024;
+    const off = files.alloc(len / 4096);
+    const base = 0x7f0000000000 - 3 * 4096; // straddles a 512 GiB (PML4) boundary
+    expect(as.mapFile(base, len, off, PROT_READ)).toBe(0);
+    expect(p.mem.pagesInUse).toBeGreaterThan(before + 4);
+    const code = assemble("mov (%rbx), %rax\nsyscall");
+    load(as, files, code);
+    const c = p.newContext();
+    for (const probe of [base, base + 4096 * 3, base + len - 8]) {
+      const o = off + (probe - base);
+      files.view(o - (o % 8), 8).setBigUint64(0, BigInt(probe), true);
+      start(c, CODE_ADDR);
+      setReg(c.regs, REG_RBX, probe - (probe % 8));
+      expect(c.switch(as).kind).toBe("syscall");
+      expect(regU64(c.regs, REG_RAX)).toBe(probe);
+    }
+    c.release();
+    as.release();
+    expect(p.mem.pagesInUse).toBe(before);
+  });
+
+  it("rejects ranges outside the user half as caller bugs", () => {
+    const as = p.newAddressSpace();
+    expect(() => as.mapFile(0x7ffffffff000, 8192, 0, PROT_READ)).toThrow(RangeError);
+    expect(() => as.mapFile(0x1001, 4096, 0, PROT_READ)).toThrow(RangeError);
+    expect(() => as.mapFile(0x10000, 4096, p.memoryFile.size, PROT_READ)).toThrow(RangeError);
+    as.release();
+  });
+});
