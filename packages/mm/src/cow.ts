@@ -1,7 +1,7 @@
 import { ENOMEM, PROT_WRITE } from "@tsvisor/abi";
 import { PAGE_SIZE } from "@tsvisor/platform";
 import { MemoryManager, PTE_FLAGS, PTE_MAPPED, PTE_PRIVATE } from "./mm.js";
-import { VMA_DONTFORK, VMA_WIPEONFORK } from "./vma.js";
+import { VMA_DONTFORK, VMA_WIPEONFORK, newAnonVma } from "./vma.js";
 
 /**
  * Copies `mm` for fork(2) (Linux's dup_mmap): a new MM with a new
@@ -51,6 +51,8 @@ export function fork(mm: MemoryManager): MemoryManager | number {
   for (const v of mm.vmas.a) {
     if ((v.flags & VMA_DONTFORK) !== 0) continue;
     const c = v.cloneRange(v.start, v.end);
+    // anon_vma_fork: each child VMA gets an anon_vma of its own.
+    if (c.anonVma !== 0) c.anonVma = newAnonVma();
     child.vmas.a.push(c);
     child.account(c, 1);
     if ((v.flags & VMA_WIPEONFORK) !== 0 || v.obj !== null) continue;

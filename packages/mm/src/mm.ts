@@ -5,7 +5,7 @@ import type { MemoryFileAllocator } from "./allocator.js";
 import { CHECK_INVARIANTS, assert } from "./invariants.js";
 import { FAULT_ACCERR, FAULT_BUS, FAULT_MAPERR, FAULT_OOM, type FaultResult } from "./fault.js";
 import { pageView } from "./shared-object.js";
-import { VMA_GROWSDOWN, type Vma, VmaSet } from "./vma.js";
+import { VMA_ACCOUNT, VMA_GROWSDOWN, type Vma, VmaSet, newAnonVma } from "./vma.js";
 import { fork } from "./cow.js";
 import {
   type Iovec,
@@ -415,12 +415,14 @@ export class MemoryManager {
     if (i + 1 < a.length && a[i]!.canMergeWith(a[i + 1]!)) {
       const next = a[i + 1]!;
       a[i]!.end = next.end;
+      a[i]!.anonVma ||= next.anonVma;
       next.obj?.unref();
       a.splice(i + 1, 1);
     }
     if (i > 0 && a[i - 1]!.canMergeWith(a[i]!)) {
       const cur = a[i]!;
       a[i - 1]!.end = cur.end;
+      a[i - 1]!.anonVma ||= cur.anonVma;
       cur.obj?.unref();
       a.splice(i, 1);
       i--;
@@ -553,6 +555,28 @@ export class MemoryManager {
     return err;
   }
 
+  /**
+   * @internal Linux's anon_vma_prepare for a write into private VMA `v`:
+   * gives it an anon_vma identity, reusing the next or previous VMA's when
+   * anon_vma_compatible (find_mergeable_anon_vma).
+   */
+  prepareAnon(v: Vma): void {
+    if (v.anonVma !== 0 || v.obj !== null) return;
+    const a = this.vmas.a;
+    const i = this.vmas.indexAfter(v.start);
+    const next = a[i + 1];
+    if (next !== undefined && next.anonVma !== 0 && v.anonCompatible(next)) {
+      v.anonVma = next.anonVma;
+      return;
+    }
+    const prev = a[i - 1];
+    if (prev !== undefined && prev.anonVma !== 0 && prev.anonCompatible(v)) {
+      v.anonVma = prev.anonVma;
+      return;
+    }
+    v.anonVma = newAnonVma();
+  }
+
   // ---------------------------------------------------------------------
   // Faults.
 
@@ -579,6 +603,7 @@ export class MemoryManager {
     if (!accessAllowed(v.prot, access)) return FAULT_ACCERR;
     const vpn = Math.floor(addr / PAGE_SIZE);
     const write = access === "write";
+    if (write && v.anonVma === 0 && v.obj === null) this.prepareAnon(v);
     const e = this.ptes.get(vpn);
     if (e !== undefined) return this.faultPresent(v, vpn, e, write);
     return this.faultAbsent(v, vpn, write);
@@ -730,6 +755,7 @@ export class MemoryManager {
    * allocated), TR_OOM, or TR_BUS.
    */
   translate(v: Vma, vpn: number, write: boolean): number {
+    if (write && v.anonVma === 0 && v.obj === null) this.prepareAnon(v);
     const e = this.ptes.get(vpn);
     if (e !== undefined) {
       const off = e - (e & PTE_FLAGS);
@@ -783,7 +809,7 @@ export class MemoryManager {
     ) {
       return undefined;
     }
-    if (v.obj === null && (v.prot & PROT_WRITE) !== 0 && !this.mayCommit(grow)) return undefined;
+    if ((v.flags & VMA_ACCOUNT) !== 0 && !this.mayCommit(grow)) return undefined;
     this.account(v, -1);
     v.start = newStart;
     v.offset -= grow;

@@ -75,7 +75,14 @@ import {
   pageUp,
 } from "./mm.js";
 import { SharedObject } from "./shared-object.js";
-import { VMA_DONTFORK, VMA_GROWSDOWN, VMA_NORESERVE, VMA_WIPEONFORK, Vma } from "./vma.js";
+import {
+  VMA_ACCOUNT,
+  VMA_DONTFORK,
+  VMA_GROWSDOWN,
+  VMA_NORESERVE,
+  VMA_WIPEONFORK,
+  Vma,
+} from "./vma.js";
 
 /** Linux x86-64's TASK_SIZE: one page below 2^47. Bounds syscall arguments. */
 export const TASK_SIZE = 0x7ffffffff000;
@@ -288,8 +295,10 @@ export function mmap(mm: MemoryManager, req: MmapRequest): number {
   // Limits: RLIMIT_AS counts what MAP_FIXED replaces as freed (may_expand_vm).
   const old = fixed ? overlapped(mm, addr, addr + len) : { size: 0, charge: 0 };
   if (mm.virtualSize - old.size + len > mm.limits.addressSpaceBytes) return -ENOMEM;
+  // accountable_mapping: private writable memory not MAP_NORESERVE gets VM_ACCOUNT.
+  if ((vflags & VMA_NORESERVE) === 0 && !shared && (prot & PROT_WRITE) !== 0) vflags |= VMA_ACCOUNT;
   const accountable =
-    (vflags & VMA_NORESERVE) === 0 && (shared ? file === null : (prot & PROT_WRITE) !== 0);
+    (vflags & VMA_ACCOUNT) !== 0 || (shared && file === null && (vflags & VMA_NORESERVE) === 0);
   if (accountable && !mm.mayCommit(len - old.charge)) return -ENOMEM;
 
   if (shared) {
@@ -402,12 +411,7 @@ export function mprotect(mm: MemoryManager, addr: number, length: number, protAr
   let charge = 0;
   for (let j = i; j < a.length && a[j]!.start < end; j++) {
     const v = a[j]!;
-    if (
-      v.obj === null &&
-      (v.flags & VMA_NORESERVE) === 0 &&
-      (v.prot & PROT_WRITE) === 0 &&
-      (prot & PROT_WRITE) !== 0
-    ) {
+    if (gainsAccount(v, prot)) {
       charge += Math.min(v.end, end) - Math.max(v.start, start);
     }
   }
@@ -430,6 +434,7 @@ export function mprotect(mm: MemoryManager, addr: number, length: number, protAr
     if (v.end > end) mm.splitAt(end);
     if (v.prot !== prot) {
       mm.account(v, -1);
+      if (gainsAccount(v, prot)) v.flags |= VMA_ACCOUNT;
       v.prot = prot;
       mm.account(v, 1);
     }
@@ -443,6 +448,19 @@ export function mprotect(mm: MemoryManager, addr: number, length: number, protAr
     if (r < 0 && err === 0) err = r;
   }
   return err;
+}
+
+/**
+ * mprotect_fixup's accounting: a private VMA made writable gets VM_ACCOUNT
+ * (and is charged) unless it has it, is writable already, or is NORESERVE.
+ */
+function gainsAccount(v: Vma, prot: number): boolean {
+  return (
+    (prot & PROT_WRITE) !== 0 &&
+    v.obj === null &&
+    (v.flags & (VMA_ACCOUNT | VMA_NORESERVE)) === 0 &&
+    (v.prot & PROT_WRITE) === 0
+  );
 }
 
 /**
@@ -617,6 +635,9 @@ function moveVma(
   const nv = v.cloneRange(oldAddr, oldAddr + newLen);
   nv.start = to;
   nv.end = to + newLen;
+  // copy_vma: "If anonymous vma has not yet been faulted, update new pgoff
+  // to match new location, to increase its chance of merging."
+  if (nv.obj === null && nv.file === null && nv.anonVma === 0) nv.offset = to;
   // Carry the pages over: same memory-file offsets, new virtual pages.
   const delta = (to - oldAddr) / PAGE_SIZE;
   const moved: [number, number][] = [];
@@ -690,7 +711,7 @@ export function brk(mm: MemoryManager, addr: number): number {
     null,
     oldBrk,
     null,
-    0,
+    VMA_ACCOUNT,
   );
   mm.insertVma(v);
   mm.brkCur = addr;
@@ -781,7 +802,10 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
     const s = Math.max(v.start, cur);
     const e = Math.min(v.end, end);
     // Per-VMA checks, in walk order: an error stops the walk, earlier VMAs stay changed.
-    if ((advice === MADV_FREE || advice === MADV_WIPEONFORK) && (v.obj !== null || v.file !== null)) {
+    if (
+      (advice === MADV_FREE || advice === MADV_WIPEONFORK) &&
+      (v.obj !== null || v.file !== null)
+    ) {
       return -EINVAL;
     }
     if (advice === MADV_REMOVE) {

@@ -1,4 +1,3 @@
-import { PROT_WRITE } from "@tsvisor/abi";
 import { PAGE_SIZE } from "@tsvisor/platform";
 import { assert } from "./invariants.js";
 import type { Mappable } from "./mappable.js";
@@ -55,19 +54,32 @@ export class Vma {
   }
 
   /**
-   * Bytes this VMA commits against the sandbox limit: private writable and
-   * shared anonymous memory, unless MAP_NORESERVE (Linux's VM_ACCOUNT rule).
+   * Linux's `anon_vma` identity (0 = none yet): private VMAs get one on
+   * their first write (anon_vma_prepare), reusing a compatible neighbour's.
+   * It only matters for merging (two VMAs with different anon_vmas never
+   * merge) and for where mremap puts an untouched VMA's pgoff, so that
+   * /proc/PID/maps splits exactly as Linux's does.
+   */
+  anonVma = 0;
+
+  /**
+   * Bytes this VMA commits against the sandbox limit: VMAs with Linux's
+   * VM_ACCOUNT (private writable memory not mapped MAP_NORESERVE, which
+   * stays charged after mprotect removes PROT_WRITE), and shared anonymous
+   * memory (Linux charges its shmem object) unless MAP_NORESERVE.
    */
   get charge(): number {
-    if ((this.flags & VMA_NORESERVE) !== 0) return 0;
-    if (this.obj !== null) return this.obj.file === null ? this.end - this.start : 0;
-    return (this.prot & PROT_WRITE) !== 0 ? this.end - this.start : 0;
+    if ((this.flags & VMA_ACCOUNT) !== 0) return this.end - this.start;
+    if (this.obj !== null && this.obj.file === null && (this.flags & VMA_NORESERVE) === 0) {
+      return this.end - this.start;
+    }
+    return 0;
   }
 
   /** A copy of this VMA with another range (takes a reference on `obj`). */
   cloneRange(start: number, end: number): Vma {
     this.obj?.ref();
-    return new Vma(
+    const v = new Vma(
       start,
       end,
       this.prot,
@@ -79,6 +91,8 @@ export class Vma {
       this.name,
       this.flags,
     );
+    v.anonVma = this.anonVma;
+    return v;
   }
 
   /**
@@ -89,6 +103,25 @@ export class Vma {
     return (
       this.end === next.start &&
       this.prot === next.prot &&
+      this.maxProt === next.maxProt &&
+      this.shared === next.shared &&
+      this.obj === next.obj &&
+      this.file === next.file &&
+      this.name === next.name &&
+      this.flags === next.flags &&
+      this.offsetOf(this.end) === next.offset &&
+      (this.anonVma === 0 || next.anonVma === 0 || this.anonVma === next.anonVma)
+    );
+  }
+
+  /**
+   * Linux's anon_vma_compatible(this, next): adjacent, same flags except the
+   * access bits, same backing, contiguous offsets; then `next` may share this
+   * VMA's anon_vma (and vice versa).
+   */
+  anonCompatible(next: Vma): boolean {
+    return (
+      this.end === next.start &&
       this.maxProt === next.maxProt &&
       this.shared === next.shared &&
       this.obj === next.obj &&
@@ -108,6 +141,14 @@ export const VMA_NORESERVE = 2;
 export const VMA_DONTFORK = 4;
 /** VMA flag: MADV_WIPEONFORK (a fork child sees zeros). */
 export const VMA_WIPEONFORK = 8;
+/** VMA flag: Linux's VM_ACCOUNT: the VMA's size is charged to the commit limit. */
+export const VMA_ACCOUNT = 16;
+
+let lastAnonVma = 0;
+/** A fresh anon_vma identity. */
+export function newAnonVma(): number {
+  return ++lastAnonVma;
+}
 
 /**
  * The VMAs of one MM, sorted by address in an array searched by bisection:
