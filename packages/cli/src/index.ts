@@ -1,2 +1,12 @@
-// Filled in by its issue; nothing public yet.
-export {};
+/**
+ * @tsvisor/cli — the `tsvisor` command (`tsvisor run -- PROGRAM ARGS...`,
+ * `tsvisor syscalls`). `main` is exported for embedding and tests.
+ */
+export type { CliIO } from "./main.js";
+export {
+  EXIT_CANNOT_EXECUTE,
+  EXIT_NOT_FOUND,
+  EXIT_SENTRY_BUG,
+  EXIT_TSVISOR_ERROR,
+  main,
+} from "./main.js";

@@ -18,11 +18,12 @@ import { FutexTable } from "./futex.js";
 import { PidNamespace } from "./pid-namespace.js";
 import type { SyscallArgs, SyscallEntry } from "./syscalls/syscall.js";
 import { ProcessGroup, Session } from "./session.js";
-import { SignalHandlers } from "./signals.js";
+import { newSigInfo, SignalHandlers } from "./signals.js";
 import { Task } from "./task.js";
 import { execve } from "./task-exec.js";
 import { addUser } from "./task-exit.js";
 import { runLoop } from "./task-run.js";
+import { sendToGroup } from "./task-signals.js";
 import { ThreadGroup } from "./thread-group.js";
 import { TimerQueue } from "./timer.js";
 import type { WakeReason } from "./waiter.js";
@@ -73,6 +74,8 @@ export interface RunOptions {
   cwd?: string;
   /** Host fds for the program's stdin, stdout, stderr. Default 0, 1, 2. */
   stdio?: readonly [number, number, number];
+  /** File mode creation mask of the first process. Default 022. */
+  umask?: number;
   /** Credentials of the first process. Default root. */
   uid?: number;
   gid?: number;
@@ -308,6 +311,17 @@ export class Kernel {
       }
     }
     return name;
+  }
+
+  /**
+   * Sends `sig` to the sandbox's first process, as if by kill(2) from
+   * outside (the CLI forwards SIGINT/SIGTERM/SIGHUP it receives).
+   */
+  signalInit(sig: number): void {
+    const init = this.pidns.init;
+    if (init === null || init.exit.kind !== "alive") return;
+    sendToGroup(this, init, newSigInfo(sig, 0 /* SI_USER */, "kill"));
+    this.kick();
   }
 
   /** Number of tasks alive (not exited) in the sandbox. */

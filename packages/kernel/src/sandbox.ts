@@ -39,6 +39,7 @@ import {
   type RunOptions,
   type SyscallHook,
 } from "./kernel.js";
+import { fileSyscalls } from "./syscalls/sys-file.js";
 import type { SyscallEntry } from "./syscalls/syscall.js";
 import { buildTable } from "./syscalls/table.js";
 import type { Task } from "./task.js";
@@ -119,6 +120,7 @@ export function sandboxServices(
     },
     initialFiles(opts: RunOptions) {
       const fs = root.newFsContext();
+      if (opts.umask !== undefined) fs.umask = opts.umask & 0o777;
       const fdTable = new FdTable();
       const stdio = opts.stdio ?? [0, 1, 2];
       const modes = [O_RDONLY, O_WRONLY, O_WRONLY];
@@ -155,7 +157,7 @@ export function createSandbox(opts: SandboxOptions): Kernel {
   return new Kernel({
     platform: opts.platform,
     services: sandboxServices(opts.platform, root, opts.memoryLimitBytes),
-    table: buildTable(opts.extraSyscalls),
+    table: buildTable([...fileSyscalls, ...(opts.extraSyscalls ?? [])]),
     ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
     ...(opts.strace !== undefined ? { strace: opts.strace } : {}),
     ...(opts.onSyscall !== undefined ? { onSyscall: opts.onSyscall } : {}),

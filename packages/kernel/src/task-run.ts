@@ -35,6 +35,12 @@ export type LoopState =
 
 /** How often (ms) to give the event loop a turn while tasks wait on host fds. */
 const HOST_POLL_MS = 10;
+/**
+ * Longest stretch (ms) the loop runs application code without giving the
+ * event loop a turn, so host signals (Ctrl-C forwarded by the CLI) and
+ * embedders' callbacks are not starved by a program that computes forever.
+ */
+const HOST_TICK_MS = 100;
 
 /** Decides the next loop state. */
 function nextState(k: Kernel): LoopState {
@@ -51,20 +57,29 @@ function nextState(k: Kernel): LoopState {
  * thread; resolves when done.
  */
 export async function runLoop(k: Kernel): Promise<void> {
+  let lastYield = monotonicMs();
+  const maybeYield = async (): Promise<void> => {
+    const now = monotonicMs();
+    if (k.hostWaiters.size > 0 || now - lastYield >= HOST_TICK_MS) {
+      await yieldToEventLoop();
+      lastYield = monotonicMs();
+    }
+  };
   for (;;) {
     processEvents(k);
     const s = nextState(k);
     switch (s.kind) {
       case "single":
         runSingle(k, s.task);
-        if (k.hostWaiters.size > 0) await yieldToEventLoop();
+        await maybeYield();
         break;
       case "multi":
         runMulti(k);
-        if (k.hostWaiters.size > 0) await yieldToEventLoop();
+        await maybeYield();
         break;
       case "idle":
         await idle(k);
+        lastYield = monotonicMs();
         break;
       case "done":
         teardown(k);
@@ -94,10 +109,10 @@ function processEvents(k: Kernel): void {
 
 /** Milliseconds until the next timer (for a platform timeout), or -1 for none. */
 function waitTimeout(k: Kernel): number {
-  let t = -1;
+  let t = HOST_TICK_MS;
   const d = k.timers.nextDeadline();
-  if (d !== Number.POSITIVE_INFINITY) t = Math.max(0, Math.ceil(d - monotonicMs()));
-  if (k.hostWaiters.size > 0 && (t < 0 || t > HOST_POLL_MS)) t = HOST_POLL_MS;
+  if (d !== Number.POSITIVE_INFINITY) t = Math.min(t, Math.max(0, Math.ceil(d - monotonicMs())));
+  if (k.hostWaiters.size > 0 && t > HOST_POLL_MS) t = HOST_POLL_MS;
   return t;
 }
 
@@ -107,7 +122,8 @@ function waitTimeout(k: Kernel): number {
  * stopped or exited).
  */
 function runSingle(k: Kernel, t: Task): void {
-  for (;;) {
+  const start = monotonicMs();
+  for (let n = 1; ; n++) {
     t.state = { kind: "running" };
     const trap = t.ctx.switch(t.mm.addressSpace, waitTimeout(k));
     t.state = { kind: "ready" };
