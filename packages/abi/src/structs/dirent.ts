@@ -14,16 +14,17 @@
  * Records are variable-length: the name (NUL-terminated) starts at byte 19
  * and `d_reclen` rounds the total up to a multiple of 8. getdents(2): d_off
  * is "the distance from the start of the directory to the start of the next
- * linux_dirent" -- in practice an opaque cookie for lseek(2). Not in
+ * linux_dirent" -- in practice an opaque 64-bit cookie for lseek(2) (ext4
+ * and tmpfs hash cookies exceed 2^53), hence a bigint. Not in
  * userspace headers; glibc's `struct dirent64` has the same header layout.
  *
  * @module
  */
-import { getI64, getU64, setI64, setU64 } from "./bytes.js";
+import { getU64, getU64Big, setU64, setU64Big } from "./bytes.js";
 
 export interface LinuxDirent64 {
   d_ino: number;
-  d_off: number;
+  d_off: bigint;
   d_reclen: number;
   d_type: number;
   d_name: string;
@@ -52,7 +53,7 @@ export function decodeLinuxDirent64(dv: DataView, off: number): LinuxDirent64 {
   const end = name.indexOf(0);
   return {
     d_ino: getU64(dv, off),
-    d_off: getI64(dv, off + 8),
+    d_off: BigInt.asIntN(64, getU64Big(dv, off + 8)),
     d_reclen: reclen,
     d_type: dv.getUint8(off + 18),
     d_name: dec.decode(end < 0 ? name : name.subarray(0, end)),
@@ -70,7 +71,7 @@ export function encodeLinuxDirent64(dv: DataView, off: number, v: LinuxDirent64)
   const name = enc.encode(v.d_name);
   const reclen = linuxDirent64Reclen(name.length);
   setU64(dv, off, v.d_ino);
-  setI64(dv, off + 8, v.d_off);
+  setU64Big(dv, off + 8, v.d_off);
   dv.setUint16(off + 16, reclen, true);
   dv.setUint8(off + 18, v.d_type);
   const dst = new Uint8Array(dv.buffer, dv.byteOffset + off + 19, reclen - 19);
