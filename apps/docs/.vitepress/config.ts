@@ -47,6 +47,8 @@ export default defineConfig({
     "An application kernel in TypeScript: run unmodified Linux x86-64 programs in a sandbox.",
   lang: "en-GB",
   cleanUrls: true,
+  // api-intro.md is TypeDoc's input for the API index page, not a page itself.
+  srcExclude: ["api-intro.md"],
   transformPageData(page) {
     // A package's API index lists every constant as a heading (thousands for
     // abi): keep its outline to the section headings.

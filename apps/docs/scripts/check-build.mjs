@@ -1,0 +1,42 @@
+// Checks that `docs:build` produced the site and the generated API reference:
+// the home page, every guide page, and the API index of each documented
+// package (plus a few pages that must exist for the platform SDK). Exits
+// non-zero, naming each missing file, so a silently empty TypeDoc run fails
+// the build instead of publishing a site without its reference.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, ".vitepress", "dist");
+
+const guides = readdirSync(join(root, "guide"))
+  .filter((f) => f.endsWith(".md"))
+  .map((f) => `guide/${f.replace(/\.md$/, ".html")}`);
+
+const required = [
+  "index.html",
+  ...guides,
+  "api/index.html",
+  "api/@tsvisor/abi/index.html",
+  "api/@tsvisor/platform/index.html",
+  "api/@tsvisor/platform/interfaces/Platform.html",
+  "api/@tsvisor/platform/interfaces/AddressSpace.html",
+  "api/@tsvisor/platform/interfaces/Context.html",
+  "api/@tsvisor/platform/interfaces/SyscallTrap.html",
+];
+
+const missing = required.filter((f) => !existsSync(join(dist, f)));
+if (missing.length > 0) {
+  console.error(`docs: missing from ${dist}:\n  ${missing.join("\n  ")}`);
+  process.exit(1);
+}
+// The abi reference must show its constants, not just an empty module page.
+const abiPage = readFileSync(join(dist, "api/@tsvisor/abi/index.html"), "utf8");
+for (const name of ["ENOENT", "SYS_read", "SIGSEGV"]) {
+  if (!abiPage.includes(name)) {
+    console.error(`docs: api/@tsvisor/abi/index.html does not document ${name}`);
+    process.exit(1);
+  }
+}
+console.log(`docs: ${required.length} required pages present in .vitepress/dist`);
