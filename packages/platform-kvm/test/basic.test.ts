@@ -22,23 +22,8 @@ import {
 } from "@tsvisor/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KvmPlatform, provider } from "../src/platform.js";
-import { assemble, CODE_ADDR, FileAlloc, load, STACK_TOP } from "./guest.js";
-
-const probe = provider.probe();
-const kvmAvailable = probe.ok;
-if (!probe.ok) console.warn(`KVM tests skipped: ${probe.reason} (${probe.fix})`);
-
-/** Offset just past the first `syscall` (0f 05) at or after `from` in `code`. */
-function syscallEnd(code: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < code.length; i++)
-    if (code[i] === 0x0f && code[i + 1] === 0x05) return i + 2;
-  throw new Error("no syscall");
-}
-
-function start(c: Context, rip: number) {
-  setReg(c.regs, REG_RIP, rip);
-  setReg(c.regs, REG_RSP, STACK_TOP - 64);
-}
+import { assemble, CODE_ADDR, FileAlloc, load } from "./guest.js";
+import { kvmAvailable, start, syscallEnd } from "./helpers.js";
 
 describe.skipIf(!kvmAvailable)("kvm platform basics", () => {
   let p: KvmPlatform;
