@@ -1,6 +1,6 @@
 import { ENOMEM, PROT_WRITE } from "@tsvisor/abi";
 import { PAGE_SIZE } from "@tsvisor/platform";
-import { MemoryManager, PTE_FLAGS, PTE_MAPPED, PTE_PRIVATE } from "./mm.js";
+import { MemoryManager, PTE_FLAGS, PTE_MAPPED, PTE_PRIVATE, readOnly } from "./mm.js";
 import { VMA_DONTFORK, VMA_WIPEONFORK, newAnonVma } from "./vma.js";
 
 /**
@@ -63,7 +63,7 @@ export function fork(mm: MemoryManager): MemoryManager | number {
       allocator.incRef(off, 1);
       child.ptes.set(vpn, off + PTE_PRIVATE);
       if (!writable || (e & PTE_MAPPED) === 0) continue;
-      const prot = v.prot & ~PROT_WRITE;
+      const prot = readOnly(v.prot);
       if (vpn === runEnd && prot === runProt) {
         runEnd++;
         continue;

@@ -506,11 +506,11 @@ export class MemoryManager {
     if ((v.prot & PROT_WRITE) === 0) return v.prot;
     const off = e - (e & PTE_FLAGS);
     if ((e & PTE_PRIVATE) !== 0) {
-      return this.allocator.refCount(off) > 1 ? v.prot & ~PROT_WRITE : v.prot;
+      return this.allocator.refCount(off) > 1 ? readOnly(v.prot) : v.prot;
     }
     const obj = v.obj!;
     if (obj.file !== null && !obj.isDirty(v.offsetOf(vpn * PAGE_SIZE) / PAGE_SIZE)) {
-      return v.prot & ~PROT_WRITE;
+      return readOnly(v.prot);
     }
     return v.prot;
   }
@@ -810,6 +810,8 @@ export class MemoryManager {
       return undefined;
     }
     if ((v.flags & VMA_ACCOUNT) !== 0 && !this.mayCommit(grow)) return undefined;
+    // expand_downwards: "We must make sure the anon_vma is allocated."
+    this.prepareAnon(v);
     this.account(v, -1);
     v.start = newStart;
     v.offset -= grow;
@@ -852,6 +854,15 @@ export class MemoryManager {
       }
     }
   }
+}
+
+/**
+ * `prot` without PROT_WRITE, for a write-protected mirror (COW, clean shared
+ * file page). x86 cannot express write-only pages, so a writable page is
+ * readable: keep it readable when taking the write right away.
+ */
+export function readOnly(prot: number): number {
+  return (prot & PROT_WRITE) === 0 ? prot : (prot & ~PROT_WRITE) | PROT_READ;
 }
 
 /** Whether a VMA with protection `prot` allows `access` (x86's access_error). */

@@ -435,6 +435,11 @@ export function mprotect(mm: MemoryManager, addr: number, length: number, protAr
     if (v.prot !== prot) {
       mm.account(v, -1);
       if (gainsAccount(v, prot)) v.flags |= VMA_ACCOUNT;
+      // mprotect_fixup: making unwritable an anonymous VMA with no anon_vma
+      // yet gives its commit charge back.
+      if ((prot & PROT_WRITE) === 0 && v.obj === null && v.file === null && v.anonVma === 0) {
+        v.flags &= ~VMA_ACCOUNT;
+      }
       v.prot = prot;
       mm.account(v, 1);
     }

@@ -213,7 +213,9 @@ export function checkMirror(mm: MemoryManager): void {
     if (m.offset !== e - (e & 0xfff))
       throw new Error(`AS maps ${vpn.toString(16)} to the wrong page`);
     const v = mm.vmas.find(vpn * PAGE_SIZE)!;
-    if ((m.prot & ~v.prot) !== 0) throw new Error(`AS prot ${m.prot} exceeds VMA ${v.prot}`);
+    // A write-only VMA may be mirrored read-only (x86: writable implies readable).
+    const allowed = v.prot & 2 ? v.prot | 1 : v.prot;
+    if ((m.prot & ~allowed) !== 0) throw new Error(`AS prot ${m.prot} exceeds VMA ${v.prot}`);
     if ((e & 1) !== 0 && mm.allocator.refCount(m.offset) > 1 && (m.prot & 2) !== 0) {
       throw new Error(`COW page ${vpn.toString(16)} mapped writable`);
     }

@@ -240,3 +240,20 @@ export function runMM(mm: MemoryManager, script: string[], file?: TestFile): str
 export function normalize(lines: string[]): string[] {
   return lines.map((l) => l.replace(/ \d+ +\/dev\/zero \(deleted\)$/, " # /dev/zero (deleted)"));
 }
+
+/** Groups output lines per command of `script` (a maps command owns the lines up to "end"). */
+export function perCommand(script: string[], lines: string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  for (const cmd of script) {
+    if (cmd.startsWith("maps")) {
+      const start = i;
+      while (i < lines.length && lines[i] !== "end") i++;
+      out.push(lines.slice(start, i).join("\n"));
+      i++;
+    } else {
+      out.push(lines[i++] ?? "<missing>");
+    }
+  }
+  return out;
+}
