@@ -4,7 +4,7 @@
 // non-zero, naming each missing file, so a silently empty TypeDoc run fails
 // the build instead of publishing a site without its reference.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,4 +39,22 @@ for (const name of ["ENOENT", "SYS_read", "SIGSEGV"]) {
     process.exit(1);
   }
 }
+// VitePress checks that linked pages exist, not that their #anchors do:
+// check every in-site link with an anchor in the hand-written pages.
+const written = ["index.html", ...guides];
+let anchors = 0;
+for (const page of written) {
+  const html = readFileSync(join(dist, page), "utf8");
+  for (const [, href, id] of html.matchAll(/href="((?:\.{1,2}\/|\/)[^"#]*)#([^"]+)"/g)) {
+    const target = href.startsWith("/") ? href.slice(1) : posix.join(posix.dirname(page), href);
+    const file = target === "" || target.endsWith("/") ? `${target}index.html` : `${target}.html`;
+    const targetHtml = existsSync(join(dist, file)) ? readFileSync(join(dist, file), "utf8") : "";
+    if (!targetHtml.includes(`id="${id}"`)) {
+      console.error(`docs: ${page} links to ${href}#${id}, which does not exist`);
+      process.exit(1);
+    }
+    anchors++;
+  }
+}
+console.log(`docs: ${anchors} cross-page anchors resolve`);
 console.log(`docs: ${required.length} required pages present in .vitepress/dist`);
