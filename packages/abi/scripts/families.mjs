@@ -43,6 +43,16 @@ export const FAMILIES = [
       /^(SI_[A-Z]+|ILL_[A-Z]+|FPE_[A-Z]+|SEGV_[A-Z]+|BUS_[A-Z_]+|TRAP_[A-Z]+|CLD_[A-Z]+|POLL_(IN|OUT|MSG|ERR|PRI|HUP)|SYS_SECCOMP|SYS_USER_DISPATCH)$/,
   },
   {
+    file: "siginfo",
+    title: "Kernel-only si_code values",
+    doc: "si_codes glibc does not export (SIGSYS's SYS_SECCOMP and SYS_USER_DISPATCH, SIGTRAP's TRAP_PERF) and the per-signal code counts NSIG* that bound each signal's specific codes in the kernel's siginfo_layout(), from the kernel's <asm/siginfo.h>.",
+    headers: ["asm/siginfo.h"],
+    defines: [],
+    include:
+      /^(SI_[A-Z]+|ILL_[A-Z]+|FPE_[A-Z]+|SEGV_[A-Z]+|BUS_[A-Z_]+|TRAP_[A-Z]+|CLD_[A-Z]+|SYS_SECCOMP|SYS_USER_DISPATCH|NSIG(ILL|FPE|SEGV|BUS|TRAP|CHLD|POLL|SYS))$/,
+    exclude: /^(SI_MAX_SIZE|SI_EXPANSION_SIZE)$/,
+  },
+  {
     file: "fcntl",
     title: "File flags: open(2), fcntl(2), *at(2), lseek(2), renameat2(2)",
     doc: "O_* open flags, F_* fcntl commands, FD_CLOEXEC, AT_* flags of the *at() calls, LOCK_* (flock), POSIX_FADV_*, FALLOC_FL_*, SEEK_*, access(2) modes, RENAME_*, SPLICE_F_*, F_SEAL_*, UTIME_NOW/UTIME_OMIT, RWF_* and openat2(2) RESOLVE_*.",

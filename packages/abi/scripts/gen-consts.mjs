@@ -30,7 +30,7 @@ for (const fam of FAMILIES) {
   );
   const mine = [...new Set(cands)].filter((n) => {
     if (seen.has(n)) {
-      console.warn(`${fam.file}: ${n} already in ${seen.get(n)}`);
+      if (seen.get(n) !== fam.file) console.warn(`${fam.file}: ${n} already in ${seen.get(n)}`);
       return false;
     }
     return true;

@@ -1297,6 +1297,17 @@ export {
   POLL_ERR,
   POLL_PRI,
   POLL_HUP,
+  NSIGILL,
+  NSIGFPE,
+  NSIGSEGV,
+  NSIGBUS,
+  TRAP_PERF,
+  NSIGTRAP,
+  NSIGCHLD,
+  NSIGPOLL,
+  SYS_SECCOMP,
+  SYS_USER_DISPATCH,
+  NSIGSYS,
 } from "./siginfo.js";
 export {
   _NSIG,

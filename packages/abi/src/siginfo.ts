@@ -68,3 +68,22 @@ export const POLL_MSG = 3;
 export const POLL_ERR = 4;
 export const POLL_PRI = 5;
 export const POLL_HUP = 6;
+
+/**
+ * Kernel-only si_code values.
+ *
+ * si_codes glibc does not export (SIGSYS's SYS_SECCOMP and SYS_USER_DISPATCH, SIGTRAP's TRAP_PERF) and the per-signal code counts NSIG* that bound each signal's specific codes in the kernel's siginfo_layout(), from the kernel's <asm/siginfo.h>.
+ *
+ * Source: <asm/siginfo.h>.
+ */
+export const NSIGILL = 11;
+export const NSIGFPE = 15;
+export const NSIGSEGV = 9;
+export const NSIGBUS = 5;
+export const TRAP_PERF = 6;
+export const NSIGTRAP = 6;
+export const NSIGCHLD = 6;
+export const NSIGPOLL = 6;
+export const SYS_SECCOMP = 1;
+export const SYS_USER_DISPATCH = 2;
+export const NSIGSYS = 2;

@@ -17,6 +17,14 @@ import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGPOLL, SIGSEGV, SIGSYS, SIGTRAP } fr
 import {
   BUS_MCEERR_AO,
   BUS_MCEERR_AR,
+  NSIGBUS,
+  NSIGCHLD,
+  NSIGFPE,
+  NSIGILL,
+  NSIGPOLL,
+  NSIGSEGV,
+  NSIGSYS,
+  NSIGTRAP,
   SEGV_BNDERR,
   SEGV_PKUERR,
   SI_KERNEL,
@@ -170,16 +178,19 @@ export type Siginfo =
 
 export type SiginfoLayout = Siginfo["layout"];
 
-/** Highest si_code each signal's specific layout applies to (NSIGILL etc., x86-64). */
+/**
+ * Highest si_code each signal's specific layout applies to (the kernel's
+ * sig_sicodes[] table, bounded by the NSIG* counts of the host's headers).
+ */
 const SPECIFIC_LIMIT: Readonly<Record<number, number>> = {
-  [SIGILL]: 11, // NSIGILL
-  [SIGFPE]: 15, // NSIGFPE
-  [SIGSEGV]: 10, // NSIGSEGV
-  [SIGBUS]: 5, // NSIGBUS
-  [SIGTRAP]: 6, // NSIGTRAP
-  [SIGCHLD]: 6, // NSIGCHLD
-  [SIGPOLL]: 6, // NSIGPOLL
-  [SIGSYS]: 2, // NSIGSYS
+  [SIGILL]: NSIGILL,
+  [SIGFPE]: NSIGFPE,
+  [SIGSEGV]: NSIGSEGV,
+  [SIGBUS]: NSIGBUS,
+  [SIGTRAP]: NSIGTRAP,
+  [SIGCHLD]: NSIGCHLD,
+  [SIGPOLL]: NSIGPOLL,
+  [SIGSYS]: NSIGSYS,
 };
 
 /**
@@ -213,7 +224,7 @@ export function siginfoLayout(signo: number, code: number): SiginfoLayout {
     }
     // Linux: any other signal with a code in 1..NSIGPOLL is laid out as
     // SIL_POLL (e.g. SIGIO sent for an fd with F_SETSIG); beyond it, SIL_KILL.
-    return code <= SPECIFIC_LIMIT[SIGPOLL]! ? "poll" : "kill";
+    return code <= NSIGPOLL ? "poll" : "kill";
   }
   if (code === SI_TIMER) return "timer";
   if (code === SI_SIGIO) return "poll";
