@@ -45,6 +45,7 @@ export {
   SETFL_MASK,
 } from "./file.js";
 export { FsContext } from "./fs-context.js";
+export { O_LARGEFILE as KERNEL_O_LARGEFILE } from "./linux.js";
 export { HostFs, HostInode, hostErrno } from "./hostfs.js";
 export {
   FileSystem,
@@ -56,6 +57,7 @@ export {
   splitDev,
 } from "./inode.js";
 export type { DirEntry, FsCreds, SetAttr, StatData, Timespec } from "./inode.js";
+export { InodeMappable, mappableOf } from "./mappable.js";
 export { Mount, MountNamespace } from "./mount.js";
 export type { Location, MountOptions } from "./mount.js";
 export { crossMounts, sameLocation, Walker } from "./namei.js";

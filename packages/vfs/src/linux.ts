@@ -52,7 +52,6 @@ export {
   O_NONBLOCK,
   O_DSYNC,
   O_DIRECT,
-  O_LARGEFILE,
   O_DIRECTORY,
   O_NOFOLLOW,
   O_NOATIME,
@@ -119,3 +118,10 @@ export const PATH_MAX = 4096;
 export const NAME_MAX = 255;
 /** MAXSYMLINKS in include/linux/namei.h: symlinks followed per resolution. */
 export const MAXSYMLINKS = 40;
+/**
+ * The kernel's O_LARGEFILE (asm-generic/fcntl.h). glibc's <fcntl.h> defines
+ * O_LARGEFILE as 0 on x86-64 (so @tsvisor/abi does), but the kernel sets
+ * this bit on every open() of a 64-bit process and F_GETFL reports it
+ * (e.g. 0x8002 for O_RDWR).
+ */
+export const O_LARGEFILE = 0o100000;

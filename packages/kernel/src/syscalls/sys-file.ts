@@ -28,7 +28,6 @@ import {
   ESPIPE,
   O_CLOEXEC,
   O_CREAT,
-  O_LARGEFILE,
   O_NONBLOCK,
   O_PATH,
   O_RDONLY,
@@ -65,6 +64,7 @@ import {
 } from "@tsvisor/abi";
 import type { Iovec } from "@tsvisor/mm";
 import * as vfs from "@tsvisor/vfs";
+import { KERNEL_O_LARGEFILE as O_LARGEFILE } from "@tsvisor/vfs";
 import type { Credentials } from "../credentials.js";
 import { PipeFile } from "../pipe.js";
 import { newSigInfo } from "../signals.js";
@@ -511,7 +511,7 @@ export const sysSendfile: SyscallFn = (t, a) => {
   if (n <= 0) return n;
   const w = out.write(buf.subarray(0, n));
   if (w === -EPIPE) sendSigpipe(t);
-  const wrote = w < 0 ? 0 : w;
+  const wrote = Math.max(w, 0);
   // Give back what the output did not take.
   if (pos < 0 && inp.seekable) inp.offset -= n - wrote;
   else if (wrote < n && inp instanceof PipeFile) inp.pipe.unread(buf.subarray(wrote, n));
@@ -559,7 +559,6 @@ export function openExecutable(
   if (typeof loc === "number") return loc;
   const st = loc.inode.stat();
   if ((st.mode & S_IFMT) !== S_IFREG) return -EACCES;
-  if (loc.mount.readOnly && false) return -EACCES;
   const perm = vfs.checkPermission(st.mode, st.uid, st.gid, vt.creds, vfs.MAY_EXEC);
   if (perm < 0) return perm;
   const r = loc.inode.prepareOpen(O_RDONLY);

@@ -1,0 +1,143 @@
+/**
+ * stat(2), fstat(2), lstat(2), newfstatat(2) and statx(2).
+ *
+ * Inspired by gVisor's pkg/sentry/syscalls/linux/vfs2/stat.go.
+ */
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_NO_AUTOMOUNT,
+  AT_STATX_SYNC_TYPE,
+  AT_SYMLINK_NOFOLLOW,
+  EINVAL,
+  encodeStat,
+  encodeStatx,
+  STAT_SIZE,
+  STATX__RESERVED,
+  STATX_BASIC_STATS,
+  STATX_BTIME,
+  STATX_STRUCT_SIZE,
+  SYS_fstat,
+  SYS_lstat,
+  SYS_newfstatat,
+  SYS_stat,
+  SYS_statx,
+} from "@tsvisor/abi";
+import * as vfs from "@tsvisor/vfs";
+import type { Task } from "../task.js";
+import { copyInPath, mem, vtask } from "./sys-file.js";
+import { type SyscallEntry, type SyscallFn, supported } from "./syscall.js";
+
+const statBuf = new Uint8Array(STAT_SIZE);
+const statView = new DataView(statBuf.buffer);
+
+/** Writes `st` as the kernel's x86-64 `struct stat` at `addr`. */
+export function copyOutStat(t: Task, addr: number, st: vfs.StatData): number {
+  encodeStat(statView, 0, {
+    st_dev: st.dev,
+    st_ino: st.ino,
+    st_nlink: st.nlink,
+    st_mode: st.mode,
+    st_uid: st.uid,
+    st_gid: st.gid,
+    st_rdev: st.rdev,
+    st_size: st.size,
+    st_blksize: st.blksize,
+    st_blocks: st.blocks,
+    st_atime: st.atime.sec,
+    st_atime_nsec: st.atime.nsec,
+    st_mtime: st.mtime.sec,
+    st_mtime_nsec: st.mtime.nsec,
+    st_ctime: st.ctime.sec,
+    st_ctime_nsec: st.ctime.nsec,
+  });
+  const r = mem(t).copyOut(addr, statBuf);
+  return Math.min(r, 0);
+}
+
+/**
+ * The path argument of the *stat calls: a NULL pointer with AT_EMPTY_PATH
+ * means "" (allowed since Linux 6.11), otherwise copied in.
+ */
+function statPath(t: Task, addr: number, flags: number): string | number {
+  if (addr === 0 && flags & AT_EMPTY_PATH) return "";
+  return copyInPath(t, addr);
+}
+
+function statAt(t: Task, dirfd: number, pathAddr: number, flags: number, out: number): number {
+  const path = statPath(t, pathAddr, flags);
+  if (typeof path === "number") return path;
+  const st = vfs.fstatat(vtask(t), dirfd, path, flags);
+  if (typeof st === "number") return st;
+  return copyOutStat(t, out, st);
+}
+
+export const sysStat: SyscallFn = (t, a) => statAt(t, AT_FDCWD, a.ptr(0), 0, a.ptr(1));
+export const sysLstat: SyscallFn = (t, a) =>
+  statAt(t, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW, a.ptr(1));
+export const sysNewfstatat: SyscallFn = (t, a) => statAt(t, a.int(0), a.ptr(1), a.int(3), a.ptr(2));
+
+export const sysFstat: SyscallFn = (t, a) => {
+  const st = vfs.fstat(vtask(t), a.int(0));
+  if (typeof st === "number") return st;
+  return copyOutStat(t, a.ptr(1), st);
+};
+
+const statxBuf = new Uint8Array(STATX_STRUCT_SIZE);
+const statxView = new DataView(statxBuf.buffer);
+
+/**
+ * statx(2). "EINVAL Invalid flag specified in flags. EINVAL Reserved flag
+ * specified in mask." The mask returned is the basic stats, plus the birth
+ * time when the file system records it.
+ */
+export const sysStatx: SyscallFn = (t, a) => {
+  const dirfd = a.int(0);
+  const flags = a.int(2);
+  const mask = a.uint(3);
+  if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
+    return -EINVAL;
+  if ((flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) return -EINVAL;
+  if (mask & STATX__RESERVED) return -EINVAL;
+  const path = statPath(t, a.ptr(1), flags);
+  if (typeof path === "number") return path;
+  const st = vfs.fstatat(vtask(t), dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH));
+  if (typeof st === "number") return st;
+  const [devMaj, devMin] = vfs.splitDev(st.dev);
+  const [rdevMaj, rdevMin] = vfs.splitDev(st.rdev);
+  const zero = { tv_sec: 0, tv_nsec: 0 };
+  encodeStatx(statxView, 0, {
+    stx_mask: STATX_BASIC_STATS | (st.btime ? STATX_BTIME : 0),
+    stx_blksize: st.blksize,
+    stx_attributes: 0,
+    stx_nlink: st.nlink,
+    stx_uid: st.uid,
+    stx_gid: st.gid,
+    stx_mode: st.mode,
+    stx_ino: st.ino,
+    stx_size: st.size,
+    stx_blocks: st.blocks,
+    stx_attributes_mask: 0,
+    stx_atime: { tv_sec: st.atime.sec, tv_nsec: st.atime.nsec },
+    stx_btime: st.btime ? { tv_sec: st.btime.sec, tv_nsec: st.btime.nsec } : zero,
+    stx_ctime: { tv_sec: st.ctime.sec, tv_nsec: st.ctime.nsec },
+    stx_mtime: { tv_sec: st.mtime.sec, tv_nsec: st.mtime.nsec },
+    stx_rdev_major: rdevMaj,
+    stx_rdev_minor: rdevMin,
+    stx_dev_major: devMaj,
+    stx_dev_minor: devMin,
+    stx_mnt_id: 0,
+    stx_dio_mem_align: 0,
+    stx_dio_offset_align: 0,
+  });
+  const r = mem(t).copyOut(a.ptr(4), statxBuf);
+  return Math.min(r, 0);
+};
+
+export const statSyscalls: readonly SyscallEntry[] = [
+  supported(SYS_stat, "stat", sysStat),
+  supported(SYS_fstat, "fstat", sysFstat),
+  supported(SYS_lstat, "lstat", sysLstat),
+  supported(SYS_newfstatat, "newfstatat", sysNewfstatat),
+  supported(SYS_statx, "statx", sysStatx),
+];
