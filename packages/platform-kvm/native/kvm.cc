@@ -1021,18 +1021,6 @@ Napi::Value VcpuRun(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, r);
 }
 
-// vcpuArm(vcpu): the context is resumed; an interrupt before its run starts
-// is kept for that run.
-Napi::Value VcpuArm(const Napi::CallbackInfo& info) {
-  Vcpu* v = GetVcpu(info, 0);
-  if (v == nullptr) return ThrowType(info.Env(), "bad vcpu");
-  pthread_mutex_lock(&v->mu);
-  v->armed = true;
-  v->kicked = false;
-  pthread_mutex_unlock(&v->mu);
-  return info.Env().Undefined();
-}
-
 // vcpuInterrupt(vcpu): safe against any runner; a no-op unless the vCPU is
 // running or armed.
 Napi::Value VcpuInterrupt(const Napi::CallbackInfo& info) {
@@ -1073,7 +1061,7 @@ void* WorkerMain(void* arg) {
 }
 
 // vcpuStart(vcpu, cr3): runs the vCPU on its worker thread; the result is
-// collected with vmWaitAny. Precondition: armed (vcpuArm), not running.
+// collected with vmWaitAny. Precondition: not running.
 Napi::Value VcpuStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Vcpu* v = GetVcpu(info, 0);
@@ -1088,6 +1076,8 @@ Napi::Value VcpuStart(const Napi::CallbackInfo& info) {
     v->has_worker = true;
   }
   pthread_mutex_lock(&v->mu);
+  v->armed = true;  // an interrupt before the worker starts the run counts
+  v->kicked = false;
   v->cmd = 1;
   v->cmd_cr3 = (uint64_t)Num(info, 1);
   pthread_cond_signal(&v->cv);
@@ -1175,7 +1165,6 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("vcpuGetXsave", Napi::Function::New(env, VcpuGetXsave));
   exports.Set("vcpuSetXsave", Napi::Function::New(env, VcpuSetXsave));
   exports.Set("vcpuRun", Napi::Function::New(env, VcpuRun));
-  exports.Set("vcpuArm", Napi::Function::New(env, VcpuArm));
   exports.Set("vcpuInterrupt", Napi::Function::New(env, VcpuInterrupt));
   exports.Set("vcpuStart", Napi::Function::New(env, VcpuStart));
   return exports;

@@ -48,9 +48,7 @@ import type { KvmPlatform, Vcpu } from "./platform.js";
 /** Where a context is in its life. */
 export type ContextState =
   | { kind: "idle" }
-  /** resume()d, not yet handed to a thread: `waitAny` runs it. */
-  | { kind: "resumed"; as: KvmAddressSpace }
-  /** Running on its vCPU's worker thread. */
+  /** resume()d: running on its vCPU's worker thread until `waitAny` collects its trap. */
   | { kind: "running"; as: KvmAddressSpace }
   | { kind: "released" };
 

@@ -72,8 +72,6 @@ export interface KvmNative {
   vcpuSetXsave(vcpu: number, image: Uint8Array): void;
   /** Runs on the calling thread until a trap; returns a RUN_* code. */
   vcpuRun(vcpu: number, cr3: number, timeoutMs: number): number;
-  /** Marks a vCPU resumed: an interrupt before its run starts is kept. */
-  vcpuArm(vcpu: number): void;
   vcpuInterrupt(vcpu: number): void;
   /** Runs the vCPU on its own host thread; collect with `vmWaitAny`. */
   vcpuStart(vcpu: number, cr3: number): void;

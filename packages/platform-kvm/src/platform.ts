@@ -22,7 +22,7 @@ import {
   PRIVATE_SLOT,
 } from "./layout.js";
 import { KvmMemoryFile } from "./memory-file.js";
-import { type KvmNative, loadNative, RUN_TIMEOUT } from "./native.js";
+import { type KvmNative, loadNative } from "./native.js";
 import { PrivateMemory } from "./private-memory.js";
 
 /** Default size of the memory file (sparse; memslots are added per GiB as used). */
@@ -80,8 +80,6 @@ export class KvmPlatform implements Platform {
   private readonly freeVcpus: Vcpu[] = [];
   private nextVcpuId = 0;
   private readonly contexts = new Set<KvmContext>();
-  /** Resumed, not yet started, in resume order. */
-  private resumed: KvmContext[] = [];
   /** Running on worker threads, by vCPU handle. */
   private readonly running = new Map<number, KvmContext>();
   private flushPending = false;
@@ -145,34 +143,7 @@ export class KvmPlatform implements Platform {
 
   waitAny(timeoutMs: number): KvmContext | null {
     this.checkLive();
-    if (this.resumed.length === 0 && this.running.size === 0) {
-      throw new Error("kvm: waitAny with no resumed context");
-    }
-    if (this.running.size === 0 && this.resumed.length === 1) {
-      // One runnable thread: run it here, with no thread hop.
-      const c = this.resumed[0]!;
-      const as = (c.state as { as: KvmAddressSpace }).as;
-      this.beforeRun();
-      const r = this.native.vcpuRun(c.vcpu.handle, as.cr3, timeoutMs < 0 ? -1 : timeoutMs);
-      if (r === RUN_TIMEOUT) {
-        this.native.vcpuArm(c.vcpu.handle);
-        return null;
-      }
-      this.resumed.length = 0;
-      c.state = { kind: "idle" };
-      c.complete(r, as);
-      return c;
-    }
-    if (this.resumed.length > 0) {
-      this.beforeRun();
-      for (const c of this.resumed) {
-        const as = (c.state as { as: KvmAddressSpace }).as;
-        c.state = { kind: "running", as };
-        this.running.set(c.vcpu.handle, c);
-        this.native.vcpuStart(c.vcpu.handle, as.cr3);
-      }
-      this.resumed = [];
-    }
+    if (this.running.size === 0) throw new Error("kvm: waitAny with no resumed context");
     const v = this.native.vmWaitAny(this.vm, timeoutMs < 0 ? -1 : timeoutMs, this.waitSpinUs);
     if (v < 0) return null;
     const handle = Math.floor(v / 16);
@@ -194,7 +165,6 @@ export class KvmPlatform implements Platform {
     for (const c of this.contexts) c.state = { kind: "released" };
     this.contexts.clear();
     this.running.clear();
-    this.resumed = [];
     this.memoryFile.release();
     this.mem.release();
   }
@@ -228,13 +198,20 @@ export class KvmPlatform implements Platform {
     return as;
   }
 
+  /**
+   * Starts `c` on its vCPU's own host thread; `waitAny` collects its trap.
+   * (A single runnable thread is faster through `switch`, which runs on the
+   * calling thread: a cross-CPU wake-up costs tens of microseconds on nested
+   * hosts.)
+   */
   resumeContext(c: KvmContext, as: AddressSpace): void {
     if (c.state.kind !== "idle") throw new Error(`kvm: resume of a ${c.state.kind} context`);
     if (!(as instanceof KvmAddressSpace)) throw new TypeError("kvm: foreign address space");
-    void as.cr3; // throws if released
-    c.state = { kind: "resumed", as };
-    this.native.vcpuArm(c.vcpu.handle);
-    this.resumed.push(c);
+    const cr3 = as.cr3; // throws if released
+    this.beforeRun();
+    c.state = { kind: "running", as };
+    this.running.set(c.vcpu.handle, c);
+    this.native.vcpuStart(c.vcpu.handle, cr3);
   }
 
   releaseContext(c: KvmContext): void {
@@ -243,9 +220,6 @@ export class KvmPlatform implements Platform {
         return;
       case "running":
         throw new Error("kvm: release of a running context (wait for its trap first)");
-      case "resumed":
-        this.resumed = this.resumed.filter((x) => x !== c);
-        break;
       case "idle":
         break;
     }
