@@ -140,7 +140,7 @@ export function makeTask(uid = 0): TestTask {
     return a;
   };
   const call = (fn: SyscallFn, ...args: number[]) => {
-    args.forEach((v, i) => setReg(regs, SYSCALL_ARG_REGS[i]!, v));
+    for (let i = 0; i < args.length; i++) setReg(regs, SYSCALL_ARG_REGS[i]!, args[i]!);
     return fn(t, new SyscallArgs(regs));
   };
   return {
