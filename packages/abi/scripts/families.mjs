@@ -66,7 +66,7 @@ export const FAMILIES = [
       "linux/falloc.h",
     ],
     include:
-      /^(O_[A-Z]+|F_[A-Z_0-9]+|FD_CLOEXEC|AT_(FDCWD|SYMLINK_NOFOLLOW|SYMLINK_FOLLOW|REMOVEDIR|EACCESS|NO_AUTOMOUNT|EMPTY_PATH|RECURSIVE|STATX_[A-Z_]+)|LOCK_[A-Z]+|POSIX_FADV_[A-Z]+|FALLOC_FL_[A-Z_]+|SEEK_[A-Z]+|[RWXF]_OK|RENAME_[A-Z]+|SPLICE_F_[A-Z]+|UTIME_(NOW|OMIT)|RWF_[A-Z]+|RESOLVE_[A-Z_]+|DN_[A-Z]+)$/,
+      /^(O_[A-Z]+|F_[A-Z_0-9]+|FD_CLOEXEC|AT_(FDCWD|SYMLINK_NOFOLLOW|SYMLINK_FOLLOW|REMOVEDIR|EACCESS|NO_AUTOMOUNT|EMPTY_PATH|RECURSIVE|STATX_[A-Z_]+)|LOCK_[A-Z]+|POSIX_FADV_[A-Z]+|FALLOC_FL_[A-Z_]+|SEEK_[A-Z]+|[RWXF]_OK|RENAME_[A-Z]+|SPLICE_F_[A-Z]+|UTIME_(NOW|OMIT)|RWF_[A-Z]+|RESOLVE_[A-Z_]+|DN_[A-Z]+|CLOSE_RANGE_[A-Z]+|SYNC_FILE_RANGE_[A-Z_]+)$/,
     exclude:
       /^(F_LOCK|F_TLOCK|F_ULOCK|F_TEST|O_RSYNC|O_FSYNC|O_NDELAY|F_SETLK64|F_SETLKW64|F_GETLK64|RWF_WRITE_LIFE_NOT_SET|O_LARGEFILE_.*)$/,
     extra: ["O_LARGEFILE"],
@@ -201,5 +201,49 @@ export const FAMILIES = [
     doc: "PTRACE_* requests, PTRACE_O_* options and PTRACE_EVENT_* stop codes, from <sys/ptrace.h>.",
     headers: ["sys/ptrace.h"],
     include: /^PTRACE_[A-Z_0-9]+$/,
+  },
+  {
+    file: "mount",
+    title: "mount(2), umount2(2) and statfs(2) flags",
+    doc: "MS_* mount flags (not the msync MS_ASYNC/MS_SYNC/MS_INVALIDATE, which are in mman.ts), MNT_* / UMOUNT_* flags of umount2(2), ST_* flags of statvfs(3) / statfs `f_flags`, and the *_MAGIC file system types of statfs(2) `f_type` (<linux/magic.h>).",
+    headers: ["sys/mount.h", "sys/statvfs.h", "linux/magic.h"],
+    include: /^(MS_[A-Z_]+|MNT_[A-Z]+|UMOUNT_[A-Z]+|ST_[A-Z]+|[A-Z0-9_]+_MAGIC[0-9]*)$/,
+    exclude: /^(MS_ASYNC|MS_SYNC|MS_INVALIDATE|MS_MGC_MSK|MS_RMT_MASK|ST_NOSUID_|STACK_END_MAGIC)$/,
+  },
+  {
+    file: "xattr",
+    title: "Extended attribute flags",
+    doc: "XATTR_CREATE and XATTR_REPLACE (setxattr(2)).",
+    headers: ["sys/xattr.h"],
+    include: /^XATTR_(CREATE|REPLACE)$/,
+  },
+  {
+    file: "seccomp",
+    title: "seccomp(2) and classic BPF",
+    doc: "SECCOMP_* modes, operations, flags and filter return actions (<linux/seccomp.h>), the classic BPF opcode parts BPF_* (<linux/filter.h>), and AUDIT_ARCH_X86_64 (the `arch` of seccomp_data on x86-64).",
+    headers: ["linux/seccomp.h", "linux/filter.h", "linux/audit.h"],
+    defines: [],
+    include:
+      /^(SECCOMP_[A-Z_0-9]+|BPF_[A-Z]+|BPF_MAXINSNS|BPF_MEMWORDS|AUDIT_ARCH_X86_64|AUDIT_ARCH_I386)$/,
+    exclude: /^(SECCOMP_IOCTL_.*|BPF_MAJOR_VERSION|BPF_MINOR_VERSION)$/,
+  },
+  {
+    file: "capability",
+    title: "Capabilities",
+    doc: "CAP_* capability numbers and the capget(2)/capset(2) header versions, from <linux/capability.h>.",
+    headers: ["linux/capability.h"],
+    defines: [],
+    include:
+      /^(CAP_[A-Z_]+|_LINUX_CAPABILITY_VERSION_[0-9]|_LINUX_CAPABILITY_U32S_[0-9]|VFS_CAP_[A-Z_0-9]+)$/,
+    exclude: /^(CAP_TO_INDEX|CAP_TO_MASK|CAP_FS_MASK_B[01]|VFS_CAP_U32.*)$/,
+  },
+  {
+    file: "ipc",
+    title: "System V IPC and misc process flags",
+    doc: "IPC_* and SHM_* (svipc(7), shmget(2)), FD_SETSIZE (select(2)), personality(2) PER_* / ADDR_* flags, and membarrier(2) MEMBARRIER_CMD_*.",
+    headers: ["sys/ipc.h", "sys/shm.h", "sys/select.h", "sys/personality.h", "linux/membarrier.h"],
+    include:
+      /^(IPC_[A-Z]+|SHM_[A-Z]+|FD_SETSIZE|PER_[A-Z_0-9]+|ADDR_[A-Z_0-9]+|MMAP_PAGE_ZERO|READ_IMPLIES_EXEC|SHORT_INODE|WHOLE_SECONDS|STICKY_TIMEOUTS|UNAME26|FDPIC_FUNCPTRS|MEMBARRIER_CMD_[A-Z_]+)$/,
+    exclude: /^(SHM_HUGE_.*)$/,
   },
 ];

@@ -13,7 +13,12 @@ import * as errno from "../src/errno.js";
 import * as eventfd from "../src/eventfd.js";
 import * as fcntl from "../src/fcntl.js";
 import * as futex from "../src/futex.js";
+import * as capability from "../src/capability.js";
 import * as ioctl from "../src/ioctl.js";
+import * as ipc from "../src/ipc.js";
+import * as mount from "../src/mount.js";
+import * as seccomp from "../src/seccomp.js";
+import * as xattr from "../src/xattr.js";
 import * as mman from "../src/mman.js";
 import * as poll from "../src/poll.js";
 import * as prctl from "../src/prctl.js";
@@ -120,6 +125,7 @@ const FAMILIES: [string, Consts, string[], string[]?][] = [
       "sys/uio.h",
       "linux/openat2.h",
       "linux/falloc.h",
+      "linux/close_range.h",
     ],
   ],
   ["stat", stat, ["sys/stat.h", "dirent.h", "linux/stat.h"]],
@@ -138,6 +144,15 @@ const FAMILIES: [string, Consts, string[], string[]?][] = [
   ["termios", termios, ["asm/termbits.h"], []],
   ["elf", elf, ["elf.h"]],
   ["ptrace", ptrace, ["sys/ptrace.h"]],
+  ["mount", mount, ["sys/mount.h", "sys/statvfs.h", "linux/magic.h"]],
+  ["xattr", xattr, ["sys/xattr.h"]],
+  ["seccomp", seccomp, ["linux/seccomp.h", "linux/filter.h", "linux/audit.h"], []],
+  ["capability", capability, ["linux/capability.h"], []],
+  [
+    "ipc",
+    ipc,
+    ["sys/ipc.h", "sys/shm.h", "sys/select.h", "sys/personality.h", "linux/membarrier.h"],
+  ],
 ];
 
 /** signal.ts names that come from the kernel's <asm/signal.h>, not glibc's. */
