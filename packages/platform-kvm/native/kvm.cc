@@ -32,6 +32,7 @@
 
 #include <atomic>
 #include <deque>
+#include <string>
 #include <vector>
 
 #include <napi.h>
@@ -60,12 +61,20 @@ inline struct kvm_msr_entry* MsrEntries(uint8_t* buf) {
 }
 
 
-Napi::FunctionReference g_error_class;
+// Per-env state (the addon may be loaded by several worker threads).
+struct EnvData {
+  Napi::FunctionReference error_class;
+};
 int g_kick_signal = 0;
 
 // Throws HostError(call, errno) and returns an empty value.
 Napi::Value ThrowErrno(Napi::Env env, const char* call, int err) {
-  Napi::Object e = g_error_class.New({Napi::String::New(env, call), Napi::Number::New(env, err)});
+  EnvData* d = env.GetInstanceData<EnvData>();
+  if (d == nullptr || d->error_class.IsEmpty()) {
+    Napi::Error::New(env, std::string(call) + " failed: errno " + std::to_string(err)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object e = d->error_class.New({Napi::String::New(env, call), Napi::Number::New(env, err)});
   Napi::Error(env, e).ThrowAsJavaScriptException();
   return env.Undefined();
 }
@@ -165,8 +174,35 @@ struct Vm {
   uint64_t flush_gpa = 0;
 };
 
-std::vector<Vm*> g_vms;
-std::vector<Vcpu*> g_vcpus;
+// Handle tables: fixed arrays (no reallocation under a concurrent lookup
+// from another JS thread); slots are claimed and freed under g_table_mu.
+constexpr int kMaxVms = 1024;
+constexpr int kMaxVcpuHandles = 65536;
+Vm* g_vms[kMaxVms];
+Vcpu* g_vcpus[kMaxVcpuHandles];
+pthread_mutex_t g_table_mu = PTHREAD_MUTEX_INITIALIZER;
+
+template <typename T, int N>
+int ClaimSlot(T* (&table)[N], T* obj) {
+  pthread_mutex_lock(&g_table_mu);
+  int h = -1;
+  for (int i = 0; i < N; i++) {
+    if (table[i] == nullptr) {
+      table[i] = obj;
+      h = i;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&g_table_mu);
+  return h;
+}
+
+template <typename T, int N>
+void FreeSlot(T* (&table)[N], int h) {
+  pthread_mutex_lock(&g_table_mu);
+  table[h] = nullptr;
+  pthread_mutex_unlock(&g_table_mu);
+}
 
 thread_local Vcpu* tls_vcpu = nullptr;  // the vCPU this thread is running
 thread_local bool tls_timer_made = false;
@@ -194,13 +230,13 @@ void EnsureSignalUnblocked() {
 
 Vm* GetVm(const Napi::CallbackInfo& info, size_t i) {
   int h = info[i].As<Napi::Number>().Int32Value();
-  if (h < 0 || (size_t)h >= g_vms.size() || g_vms[h] == nullptr) return nullptr;
+  if (h < 0 || h >= kMaxVms || g_vms[h] == nullptr) return nullptr;
   return g_vms[h];
 }
 
 Vcpu* GetVcpu(const Napi::CallbackInfo& info, size_t i) {
   int h = info[i].As<Napi::Number>().Int32Value();
-  if (h < 0 || (size_t)h >= g_vcpus.size() || g_vcpus[h] == nullptr) return nullptr;
+  if (h < 0 || h >= kMaxVcpuHandles || g_vcpus[h] == nullptr) return nullptr;
   return g_vcpus[h];
 }
 
@@ -220,7 +256,12 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsFunction() || !info[1].IsNumber())
     return ThrowType(env, "init(errorClass, kickSignal)");
-  g_error_class = Napi::Persistent(info[0].As<Napi::Function>());
+  EnvData* d = env.GetInstanceData<EnvData>();
+  if (d == nullptr) {
+    d = new EnvData();
+    env.SetInstanceData(d);
+  }
+  d->error_class = Napi::Persistent(info[0].As<Napi::Function>());
   g_kick_signal = info[1].As<Napi::Number>().Int32Value();
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
@@ -346,8 +387,13 @@ Napi::Value VmCreate(const Napi::CallbackInfo& info) {
   vm->kvm_fd = kvm;
   vm->fd = fd;
   vm->run_size = (size_t)rs;
-  vm->handle = (int)g_vms.size();
-  g_vms.push_back(vm);
+  vm->handle = ClaimSlot(g_vms, vm);
+  if (vm->handle < 0) {
+    close(fd);
+    close(kvm);
+    delete vm;
+    return ThrowErrno(env, "vmCreate(handles)", EMFILE);
+  }
   return Napi::Number::New(env, vm->handle);
 }
 
@@ -441,14 +487,14 @@ Napi::Value VmDestroy(const Napi::CallbackInfo& info) {
     StopWorker(v);
     if (v->run != nullptr) munmap(v->run, v->run_size);
     close(v->fd);
-    g_vcpus[v->handle] = nullptr;
+    FreeSlot(g_vcpus, v->handle);
     delete v;
   }
   vm->vcpus.clear();
   close(vm->fd);
   close(vm->kvm_fd);
   if (vm->flush_mem != nullptr) munmap(vm->flush_mem, 4096);
-  g_vms[vm->handle] = nullptr;
+  FreeSlot(g_vms, vm->handle);
   delete vm;
   return info.Env().Undefined();
 }
@@ -474,8 +520,13 @@ Napi::Value VcpuCreate(const Napi::CallbackInfo& info) {
   v->fd = fd;
   v->run = static_cast<struct kvm_run*>(run);
   v->run_size = vm->run_size;
-  v->handle = (int)g_vcpus.size();
-  g_vcpus.push_back(v);
+  v->handle = ClaimSlot(g_vcpus, v);
+  if (v->handle < 0) {
+    munmap(run, vm->run_size);
+    close(fd);
+    delete v;
+    return ThrowErrno(env, "vcpuCreate(handles)", EMFILE);
+  }
   vm->vcpus.push_back(v);
   if (Ioctl(fd, KVM_GET_SREGS, &v->sregs) != 0) return ThrowErrno(env, "KVM_GET_SREGS", errno);
   return Napi::Number::New(env, v->handle);
