@@ -158,6 +158,55 @@ describe.skipIf(!kvmAvailable)("kvm address spaces", () => {
     expect(p.mem.pagesInUse).toBe(before);
   });
 
+  it("makes unmap and protect visible to a program running on another thread at that moment", () => {
+    const code = assemble("1: mov (%rbx), %rax\nmovq $1, 8(%rbx)\njmp 1b");
+    const as = p.newAddressSpace();
+    load(as, files, code);
+    as.mapFile(DATA, 4096, files.alloc(1), PROT_READ | PROT_WRITE);
+    const c = p.newContext();
+    start(c, CODE_ADDR);
+    setReg(c.regs, REG_RBX, DATA);
+    c.resume(as);
+    expect(p.waitAny(30)).toBeNull(); // spinning on the page
+    expect(as.protect(DATA, 4096, PROT_READ)).toBe(0);
+    expect(p.waitAny(5000)).toBe(c);
+    const t = c.trap as FaultTrap;
+    expect(t.kind).toBe("fault");
+    expect(t.access).toBe("write");
+    expect(t.addr).toBe(DATA + 8);
+    as.protect(DATA, 4096, PROT_READ | PROT_WRITE);
+    c.resume(as);
+    expect(p.waitAny(30)).toBeNull();
+    expect(as.unmap(DATA, 4096)).toBe(0);
+    expect(p.waitAny(5000)).toBe(c);
+    const t2 = c.trap as FaultTrap;
+    expect(t2.kind).toBe("fault");
+    expect(t2.present).toBe(false);
+    expect(t2.addr === DATA || t2.addr === DATA + 8).toBe(true);
+    c.release();
+    as.release();
+  });
+
+  it("reads decommitted memory-file pages as zeros", () => {
+    const code = assemble("mov (%rbx), %rax\nsyscall\nmov (%rbx), %rax\nsyscall");
+    const as = p.newAddressSpace();
+    load(as, files, code);
+    const off = files.alloc(1);
+    files.view(off, 8).setBigUint64(0, 99n, true);
+    as.mapFile(DATA, 4096, off, PROT_READ);
+    const c = p.newContext();
+    start(c, CODE_ADDR);
+    setReg(c.regs, REG_RBX, DATA);
+    expect(c.switch(as).kind).toBe("syscall");
+    expect(regU64(c.regs, REG_RAX)).toBe(99);
+    p.memoryFile.decommit(off, 4096);
+    expect(files.view(off, 8).getBigUint64(0, true)).toBe(0n);
+    expect(c.switch(as).kind).toBe("syscall");
+    expect(regU64(c.regs, REG_RAX)).toBe(0);
+    c.release();
+    as.release();
+  });
+
   it("rejects ranges outside the user half as caller bugs", () => {
     const as = p.newAddressSpace();
     expect(() => as.mapFile(0x7ffffffff000, 8192, 0, PROT_READ)).toThrow(RangeError);
