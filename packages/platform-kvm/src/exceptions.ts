@@ -186,6 +186,6 @@ export function pioInstructionStart(
     return 0;
   };
   if (pioLength(rip) > 0) return rip;
-  for (const back of [1, 2, 3]) if (pioLength(rip - back) === back) return rip - back;
+  for (const back of [3, 2, 1]) if (pioLength(rip - back) === back) return rip - back;
   return rip;
 }

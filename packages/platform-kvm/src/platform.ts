@@ -321,7 +321,7 @@ export class KvmPlatform implements Platform {
 }
 
 /** Turns the addon's probe result into a reason and a fix. */
-function probeKvm(native: KvmNative): ProbeResult {
+export function probeKvm(native: Pick<KvmNative, "probe">): ProbeResult {
   const [stage, err] = native.probe();
   switch (stage) {
     case 0:
