@@ -328,3 +328,66 @@ describe("ioctl", () => {
     expect(tt.num(sysIoctl, fd, 0x5421, BAD)).toBe(-EFAULT);
   });
 });
+
+describe("syscall table", () => {
+  it("fileSyscalls registers every file-system syscall with a handler", async () => {
+    const { fileSyscalls } = await import("../src/syscalls/sys-file.js");
+    const { buildTable } = await import("../src/syscalls/table.js");
+    const table = buildTable(fileSyscalls);
+    const byName = new Map(table.map((e) => [e.name, e]));
+    for (const name of [
+      "read",
+      "write",
+      "open",
+      "openat",
+      "close",
+      "stat",
+      "fstat",
+      "lstat",
+      "newfstatat",
+      "statx",
+      "lseek",
+      "pread64",
+      "pwrite64",
+      "readv",
+      "writev",
+      "dup",
+      "dup2",
+      "dup3",
+      "fcntl",
+      "getdents64",
+      "mkdir",
+      "rmdir",
+      "unlink",
+      "unlinkat",
+      "rename",
+      "renameat2",
+      "link",
+      "symlink",
+      "readlink",
+      "chmod",
+      "fchownat",
+      "utimensat",
+      "truncate",
+      "ftruncate",
+      "access",
+      "faccessat2",
+      "getcwd",
+      "chdir",
+      "fchdir",
+      "umask",
+      "pipe",
+      "pipe2",
+      "ioctl",
+      "poll",
+      "ppoll",
+      "select",
+      "pselect6",
+    ]) {
+      const e = byName.get(name);
+      expect(e?.fn, name).toBeTypeOf("function");
+      expect(e?.support, name).not.toBe("unimplemented");
+    }
+    expect(new Set(fileSyscalls.map((e) => e.nr)).size).toBe(fileSyscalls.length);
+  });
+});

@@ -58,7 +58,7 @@ import {
 } from "@tsvisor/abi";
 import * as vfs from "@tsvisor/vfs";
 import type { Task } from "../task.js";
-import { bytesOf, copyInPath, fdTable, fsContext, mem, realCreds, vtask } from "./sys-file.js";
+import { bytesOf, copyInPath, fdTable, fsContext, mem, realCreds, vtask } from "./file-common.js";
 import { partial, type SyscallEntry, type SyscallFn, supported } from "./syscall.js";
 
 // ---------------------------------------------------------------------------

@@ -44,7 +44,7 @@ import {
 import { SETFL_MASK } from "@tsvisor/vfs";
 import { PipeFile } from "../pipe.js";
 import type { Task } from "../task.js";
-import { fdTable, mem } from "./sys-file.js";
+import { fdTable, mem } from "./file-common.js";
 import { partial, type SyscallEntry, type SyscallFn, supported } from "./syscall.js";
 
 export const sysDup: SyscallFn = (t, a) => fdTable(t).dup(a.int(0));

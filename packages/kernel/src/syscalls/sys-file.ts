@@ -63,9 +63,15 @@ import {
   SYS_writev,
 } from "@tsvisor/abi";
 import type { Iovec } from "@tsvisor/mm";
+import { copyInPath, fdTable, mem, vtask } from "./file-common.js";
+import { dirSyscalls } from "./sys-dir.js";
+import { fcntlSyscalls } from "./sys-fcntl.js";
+import { ioctlSyscalls } from "./sys-ioctl.js";
+import { pipeSyscalls } from "./sys-pipe.js";
+import { pollSyscalls } from "./sys-poll.js";
+import { statSyscalls } from "./sys-stat.js";
 import * as vfs from "@tsvisor/vfs";
 import { KERNEL_O_LARGEFILE as O_LARGEFILE } from "@tsvisor/vfs";
-import type { Credentials } from "../credentials.js";
 import { PipeFile } from "../pipe.js";
 import { newSigInfo } from "../signals.js";
 import type { Task } from "../task.js";
@@ -79,89 +85,6 @@ import {
   type SyscallFn,
   supported,
 } from "./syscall.js";
-
-// ---------------------------------------------------------------------------
-// Shared helpers
-
-/**
- * The memory operations file syscalls use; @tsvisor/mm's MemoryManager
- * provides them (the kernel's TaskMemory interface names only a subset).
- */
-export interface FileMemory {
-  copyIn(addr: number, dst: Uint8Array): number;
-  copyOut(addr: number, src: Uint8Array): number;
-  copyInCString(addr: number, maxLen: number): Uint8Array | number;
-  readIovecs(addr: number, count: number): Iovec[] | number;
-  copyInVec(iovs: readonly Iovec[], dst: Uint8Array): number;
-  copyOutVec(iovs: readonly Iovec[], src: Uint8Array): number;
-}
-
-/** `t`'s memory as file syscalls use it. */
-export function mem(t: Task): FileMemory {
-  return t.mm as unknown as FileMemory;
-}
-
-/** `t`'s fd table (a @tsvisor/vfs FdTable). */
-export function fdTable(t: Task): vfs.FdTable {
-  return t.fdTable as unknown as vfs.FdTable;
-}
-
-/** `t`'s root/cwd/umask (a @tsvisor/vfs FsContext). */
-export function fsContext(t: Task): vfs.FsContext {
-  return t.fs as unknown as vfs.FsContext;
-}
-
-const fsCredsCache = new WeakMap<Credentials, vfs.FsCreds>();
-const realCredsCache = new WeakMap<Credentials, vfs.FsCreds>();
-
-/** The identity file-system checks use: fsuid/fsgid and supplementary groups. */
-export function fsCreds(t: Task): vfs.FsCreds {
-  let c = fsCredsCache.get(t.creds);
-  if (!c) {
-    c = { euid: t.creds.fsuid, egid: t.creds.fsgid, groups: t.creds.groups };
-    fsCredsCache.set(t.creds, c);
-  }
-  return c;
-}
-
-/** The real uid/gid as access(2) checks them. */
-export function realCreds(t: Task): vfs.FsCreds {
-  let c = realCredsCache.get(t.creds);
-  if (!c) {
-    c = { euid: t.creds.uid, egid: t.creds.gid, groups: t.creds.groups };
-    realCredsCache.set(t.creds, c);
-  }
-  return c;
-}
-
-/** The VfsTask view of `t` for @tsvisor/vfs operations. */
-export function vtask(t: Task): vfs.VfsTask {
-  return { fs: fsContext(t), fdTable: fdTable(t), creds: fsCreds(t) };
-}
-
-/** PATH_MAX, counting the NUL. */
-export const PATH_MAX = 4096;
-
-/**
- * Copies in a NUL-terminated path as a byte string (one latin1 code unit
- * per byte): -EFAULT for a bad pointer, -ENAMETOOLONG when there is no NUL
- * within PATH_MAX bytes (getname()).
- */
-export function copyInPath(t: Task, addr: number): string | number {
-  const b = mem(t).copyInCString(addr, PATH_MAX);
-  if (typeof b === "number") return b;
-  return latin1(b);
-}
-
-/** Decodes bytes as a byte string. */
-export function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
-}
-
-/** Encodes a byte string as bytes. */
-export function bytesOf(s: string): Uint8Array {
-  return Buffer.from(s, "latin1");
-}
 
 /** Linux's MAX_RW_COUNT: one read or write transfers at most INT_MAX & PAGE_MASK bytes. */
 export const MAX_RW_COUNT = 0x7ffff000;
@@ -611,7 +534,8 @@ export function stdioFdTable(stdio: readonly [number, number, number] = [0, 1, 2
 // ---------------------------------------------------------------------------
 // Table entries
 
-export const fileSyscalls: readonly SyscallEntry[] = [
+/** read/write/open/close/lseek & co. (this module). */
+export const ioSyscalls: readonly SyscallEntry[] = [
   supported(SYS_read, "read", sysRead),
   supported(SYS_write, "write", sysWrite),
   supported(SYS_open, "open", sysOpen),
@@ -645,4 +569,18 @@ export const fileSyscalls: readonly SyscallEntry[] = [
   partial(SYS_preadv2, "preadv2", sysPreadv2, "RWF_* flags are accepted as hints."),
   partial(SYS_pwritev2, "pwritev2", sysPwritev2, "RWF_* flags are accepted as hints."),
   partial(SYS_close_range, "close_range", sysCloseRange, "CLOSE_RANGE_UNSHARE does not unshare."),
+];
+
+/**
+ * Every file-system syscall of the sys-file, sys-stat, sys-dir, sys-fcntl,
+ * sys-pipe, sys-ioctl and sys-poll modules, for the kernel's table.
+ */
+export const fileSyscalls: readonly SyscallEntry[] = [
+  ...ioSyscalls,
+  ...statSyscalls,
+  ...dirSyscalls,
+  ...fcntlSyscalls,
+  ...pipeSyscalls,
+  ...ioctlSyscalls,
+  ...pollSyscalls,
 ];

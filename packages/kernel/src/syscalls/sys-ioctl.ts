@@ -26,7 +26,7 @@ import {
   TCSETSW,
 } from "@tsvisor/abi";
 import { HostFdFile, KERNEL_TERMIOS_SIZE } from "@tsvisor/vfs";
-import { fdTable, mem } from "./sys-file.js";
+import { fdTable, mem } from "./file-common.js";
 import { partial, type SyscallEntry, type SyscallFn } from "./syscall.js";
 
 /** Reads an `int` argument; null when the pointer faults (EFAULT). */

@@ -6,7 +6,7 @@
 import { EINVAL, O_CLOEXEC, O_DIRECT, O_NONBLOCK, SYS_pipe, SYS_pipe2 } from "@tsvisor/abi";
 import { newPipe } from "../pipe.js";
 import type { Task } from "../task.js";
-import { fdTable, mem } from "./sys-file.js";
+import { fdTable, mem } from "./file-common.js";
 import { partial, type SyscallEntry, type SyscallFn, supported } from "./syscall.js";
 
 /**

@@ -34,7 +34,7 @@ import type { Waitable } from "@tsvisor/vfs";
 import { UNBLOCKABLE } from "../signals.js";
 import type { Task } from "../task.js";
 import type { WakeReason } from "../waiter.js";
-import { fdTable, mem } from "./sys-file.js";
+import { fdTable, mem } from "./file-common.js";
 import {
   type Block,
   block,

@@ -25,7 +25,7 @@ import {
 } from "@tsvisor/abi";
 import * as vfs from "@tsvisor/vfs";
 import type { Task } from "../task.js";
-import { copyInPath, mem, vtask } from "./sys-file.js";
+import { copyInPath, mem, vtask } from "./file-common.js";
 import { type SyscallEntry, type SyscallFn, supported } from "./syscall.js";
 
 const statBuf = new Uint8Array(STAT_SIZE);
