@@ -1,0 +1,205 @@
+/**
+ * End to end: a C program exercising the file syscalls runs natively and
+ * under tsvisor (stdout to a host file through the stdio passthrough); the
+ * outputs must be identical, errnos included. Linux is the oracle.
+ */
+import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createSandbox } from "@tsvisor/kernel";
+import { availablePlatforms, compileC, runNative, testRoot } from "./helpers.js";
+
+const platforms = await availablePlatforms();
+
+const SOURCE = String.raw`#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+#define R(expr) do { errno = 0; long _r = (long)(expr); printf("%-60s = %ld %s\n", #expr, _r, _r < 0 ? strerrorname_np(errno) : ""); } while (0)
+
+static int cmp(const void *a, const void *b) { return strcmp(*(char **)a, *(char **)b); }
+
+int main(void) {
+  volatile long bad = 8;
+  char dir[] = "/tmp/fe-XXXXXX";
+  if (!mkdtemp(dir)) return 1;
+  if (chdir(dir)) return 2;
+  umask(022);
+  char buf[256];
+  int fd = open("f", O_RDWR | O_CREAT | O_TRUNC, 0640);
+  printf("fd=%d\n", fd);
+  R(write(fd, "hello world", 11));
+  R(lseek(fd, 0, SEEK_CUR));
+  R(lseek(fd, -5, SEEK_END));
+  R(read(fd, buf, sizeof buf));
+  R(pread(fd, buf, 5, 0));
+  R(pwrite(fd, "HELLO", 5, 0));
+  R(lseek(fd, 100, SEEK_SET));
+  R(write(fd, "x", 1));
+  struct stat st;
+  R(fstat(fd, &st));
+  printf("mode=%o size=%ld nlink=%ld blocks>0=%d\n", st.st_mode, (long)st.st_size, (long)st.st_nlink, st.st_blocks > 0);
+  R(fcntl(fd, F_GETFL));
+  R(fcntl(fd, F_GETFD));
+  R(fcntl(fd, F_SETFD, FD_CLOEXEC));
+  R(fcntl(fd, F_GETFD));
+  R(fcntl(fd, F_DUPFD, 10));
+  R(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  R(dup2(fd, 20));
+  R(dup3(fd, fd, 0));
+  R(dup2(fd, fd));
+  R(close(20));
+  R(close(20));
+  struct iovec iov[2] = {{"ab", 2}, {"cde", 3}};
+  R(lseek(fd, 0, SEEK_SET));
+  R(writev(fd, iov, 2));
+  char b1[2], b2[10];
+  struct iovec riov[2] = {{b1, 2}, {b2, 10}};
+  R(lseek(fd, 0, SEEK_SET));
+  R(readv(fd, riov, 2));
+  printf("readv: %.2s|%.10s\n", b1, b2);
+  R(ftruncate(fd, 3));
+  R(fstat(fd, &st));
+  printf("size=%ld\n", (long)st.st_size);
+  R(read(fd, buf, 0));
+  R(read(-1, buf, 1));
+  R(read(fd, (void *)(long)bad, 1));
+  R(lseek(fd, 0, SEEK_SET));
+  R(read(fd, (void *)(long)bad, 1));
+  R(lseek(fd, 0, SEEK_CUR));
+  /* names */
+  R(mkdir("d", 0755));
+  R(mkdir("d", 0755));
+  R(mkdir("d/sub", 0700));
+  R(symlink("d", "ld"));
+  R(symlink("loop", "loop"));
+  R(open("loop", O_RDONLY));
+  R(open("ld", O_RDONLY | O_NOFOLLOW));
+  R(open("f/", O_RDONLY));
+  R(open("d", O_WRONLY));
+  R(open("nope", O_RDONLY));
+  R(rmdir("d"));
+  R(unlink("d"));
+  R(rename("d", "d/sub/x"));
+  R(rename("f", "g"));
+  R(link("g", "h"));
+  R(stat("h", &st));
+  printf("nlink=%ld\n", (long)st.st_nlink);
+  R(lstat("ld", &st));
+  printf("lmode=%o lsize=%ld\n", st.st_mode, (long)st.st_size);
+  R(readlink("ld", buf, sizeof buf));
+  R(readlink("g", buf, sizeof buf));
+  R(access("g", R_OK | W_OK));
+  R(access("g", X_OK));
+  R(chmod("g", 0755));
+  R(access("g", X_OK));
+  R(truncate("g", 1));
+  R(unlink("h"));
+  R(chdir("d/sub"));
+  R(getcwd(buf, sizeof buf) != NULL);
+  printf("cwd ends with d/sub: %d\n", strlen(buf) >= 5 && strcmp(buf + strlen(buf) - 5, "d/sub") == 0);
+  R(getcwd(buf, 3) != NULL);
+  R(chdir("../.."));
+  /* directory listing */
+  DIR *dp = opendir(".");
+  char *names[64]; int n = 0; struct dirent *de;
+  while ((de = readdir(dp)) && n < 64) { names[n] = strdup(de->d_name); n++; }
+  closedir(dp);
+  qsort(names, n, sizeof names[0], cmp);
+  for (int i = 0; i < n; i++) printf("entry %s\n", names[i]);
+  /* pipes */
+  int p[2];
+  R(pipe2(p, O_NONBLOCK));
+  R(read(p[0], buf, 10));
+  R(write(p[1], "pipe!", 5));
+  struct pollfd pf[2] = {{p[0], POLLIN, 0}, {p[1], POLLOUT, 0}};
+  R(poll(pf, 2, 0));
+  printf("revents %x %x\n", pf[0].revents, pf[1].revents);
+  R(read(p[0], buf, 10));
+  R(fcntl(p[0], F_GETFL));
+  R(fcntl(p[1], F_GETFL));
+  R(lseek(p[0], 0, SEEK_SET));
+  R(fstat(p[0], &st));
+  printf("fifo=%d\n", S_ISFIFO(st.st_mode));
+  R(close(p[1]));
+  R(read(p[0], buf, 10));
+  R(poll(pf, 1, 0));
+  printf("revents %x\n", pf[0].revents);
+  signal(SIGPIPE, SIG_IGN);
+  int q[2];
+  R(pipe(q));
+  R(close(q[0]));
+  R(write(q[1], "x", 1));
+  R(ioctl(fd, TCGETS, buf));
+  int avail = -1;
+  R(pipe(q));
+  R(write(q[1], "abc", 3));
+  R(ioctl(q[0], FIONREAD, &avail));
+  printf("avail=%d\n", avail);
+  R(umask(077));
+  R(umask(022));
+  /* cleanup */
+  R(unlink("g"));
+  R(unlink("ld"));
+  R(unlink("loop"));
+  R(rmdir("d/sub"));
+  R(rmdir("d"));
+  R(chdir("/"));
+  R(rmdir(dir));
+  return 0;
+}
+`;
+
+async function runUnder(
+  p: (typeof platforms)[number],
+  argv: string[],
+): Promise<{ stdout: string; stderr: string; status: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "tsvisor-files-e2e-"));
+  const outPath = join(dir, "out");
+  const errPath = join(dir, "err");
+  const out = openSync(outPath, "w");
+  const err = openSync(errPath, "w");
+  const platform = p.create();
+  try {
+    const k = createSandbox({ platform, root: testRoot() });
+    const r = await k.run(argv, { env: [], stdio: [0, out, err] });
+    return {
+      stdout: readFileSync(outPath, "latin1"),
+      stderr: readFileSync(errPath, "latin1"),
+      status: r.status,
+    };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    platform.release();
+  }
+}
+
+describe.each(platforms.map((p) => ({ name: p.name, p })))("file syscalls on $name", ({ p }) => {
+  it("match Linux on files, directories, links, pipes, poll, fcntl and their errnos", async () => {
+    const bin = compileC("files-e2e", SOURCE);
+    const native = runNative([bin]);
+    expect(native.status).toBe(0);
+    const ours = await runUnder(p, [bin]);
+    expect(ours.stderr).toBe("");
+    expect(ours.stdout.split("\n")).toEqual(native.stdout.split("\n"));
+    expect(ours.status).toBe(native.status);
+  });
+});
+
+it("at least one platform is available to run the end-to-end file tests", () => {
+  expect(platforms.length).toBeGreaterThan(0);
+});
