@@ -129,8 +129,10 @@ struct Vcpu {
   uint16_t sys_port = 0, exc_port0 = 0, exc_count = 0;
   uint64_t sys_out_va = 0, exc_out_va0 = 0, exc_stride = 0;
   uint64_t frame_va = 0;
-  uint64_t* frame_host = nullptr;   // 5 x u64 IRET frame, read-only to the guest
-  uint8_t* ist_top_host = nullptr;  // host address of the IST stack top
+  // Host addresses of this run's IRET frame (5 x u64, read-only to the
+  // guest) and IST stack top: pages of the address space being run.
+  uint64_t* frame_host = nullptr;
+  uint8_t* ist_top_host = nullptr;
   uint64_t user_cs = 0x33, user_ss = 0x2b, rflags_mask = 0;
   bool configured = false;
 
@@ -152,7 +154,7 @@ struct Vcpu {
   pthread_t worker{};
   pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
   int cmd = 0;  // 0 idle, 1 run, 2 quit
-  uint64_t cmd_cr3 = 0;
+  uint64_t cmd_cr3 = 0, cmd_ist = 0, cmd_frame = 0;
   int async_result = -1;
 };
 
@@ -553,7 +555,7 @@ Napi::Value VcpuConfigure(const Napi::CallbackInfo& info) {
   if (v == nullptr) return ThrowType(env, "bad vcpu");
   size_t n;
   uint64_t* c = TypedData<uint64_t>(info[1], &n);
-  if (n < 13) return ThrowType(env, "bad config");
+  if (n < 11) return ThrowType(env, "bad config");
   v->sys_port = (uint16_t)c[0];
   v->exc_port0 = (uint16_t)c[1];
   v->exc_count = (uint16_t)c[2];
@@ -561,12 +563,10 @@ Napi::Value VcpuConfigure(const Napi::CallbackInfo& info) {
   v->exc_out_va0 = c[4];
   v->exc_stride = c[5];
   v->frame_va = c[6];
-  v->frame_host = reinterpret_cast<uint64_t*>((uintptr_t)c[7]);
-  v->ist_top_host = reinterpret_cast<uint8_t*>((uintptr_t)c[8]);
-  v->user_cs = c[9];
-  v->user_ss = c[10];
-  v->rflags_mask = c[11];
-  v->resume_rip = c[12];
+  v->user_cs = c[7];
+  v->user_ss = c[8];
+  v->rflags_mask = c[9];
+  v->resume_rip = c[10];
   v->configured = true;
   return env.Undefined();
 }
@@ -849,8 +849,10 @@ void CompletePendingIo(Vcpu* v) {
 // ring 0 (bare-metal KVM after SYSCALL). resume_rip is always the IRETQ right
 // after the OUT that caused the last exit, so a PIO completion that KVM
 // still owes (it sets rip to the next instruction) lands on the same IRETQ.
-int RunVcpu(Vcpu* v, uint64_t cr3, int timeout_ms) {
+int RunVcpu(Vcpu* v, uint64_t cr3, int timeout_ms, uint64_t ist_top_host, uint64_t frame_host) {
   struct kvm_run* run = v->run;
+  v->ist_top_host = reinterpret_cast<uint8_t*>((uintptr_t)ist_top_host);
+  v->frame_host = reinterpret_cast<uint64_t*>((uintptr_t)frame_host);
   uint64_t* u = v->uregs;
   double* x = v->xinfo;
   x[X_VECTOR] = x[X_ERROR_CODE] = x[X_CR2] = x[X_EXIT_REASON] = x[X_DETAIL] = x[X_DETAIL2] = x[X_PORT] = 0;
@@ -1063,12 +1065,14 @@ out:
   return result;
 }
 
-// vcpuRun(vcpu, cr3, timeoutMs) -> RunResult
+// vcpuRun(vcpu, cr3, timeoutMs, istTopHost, frameHost) -> RunResult
 Napi::Value VcpuRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Vcpu* v = GetVcpu(info, 0);
   if (v == nullptr || !v->configured || v->uregs == nullptr) return ThrowType(env, "bad vcpu");
-  int r = RunVcpu(v, (uint64_t)Num(info, 1), (int)Num(info, 2));
+  uint64_t ist = (uint64_t)Num(info, 3), frame = (uint64_t)Num(info, 4);
+  if (ist == 0 || frame == 0) return ThrowType(env, "bad per-vCPU pages");
+  int r = RunVcpu(v, (uint64_t)Num(info, 1), (int)Num(info, 2), ist, frame);
   return Napi::Number::New(env, r);
 }
 
@@ -1096,11 +1100,11 @@ void* WorkerMain(void* arg) {
     pthread_mutex_lock(&v->mu);
     while (v->cmd == 0) pthread_cond_wait(&v->cv, &v->mu);
     int cmd = v->cmd;
-    uint64_t cr3 = v->cmd_cr3;
+    uint64_t cr3 = v->cmd_cr3, ist = v->cmd_ist, frame = v->cmd_frame;
     v->cmd = 0;
     pthread_mutex_unlock(&v->mu);
     if (cmd == 2) break;
-    v->async_result = RunVcpu(v, cr3, -1);
+    v->async_result = RunVcpu(v, cr3, -1, ist, frame);
     Vm* vm = v->vm;
     pthread_mutex_lock(&vm->mu);
     vm->done.push_back(v->handle);
@@ -1111,7 +1115,7 @@ void* WorkerMain(void* arg) {
   return nullptr;
 }
 
-// vcpuStart(vcpu, cr3): runs the vCPU on its worker thread; the result is
+// vcpuStart(vcpu, cr3, istTopHost, frameHost): runs the vCPU on its worker thread; the result is
 // collected with vmWaitAny. Precondition: not running.
 Napi::Value VcpuStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -1131,6 +1135,8 @@ Napi::Value VcpuStart(const Napi::CallbackInfo& info) {
   v->kicked = false;
   v->cmd = 1;
   v->cmd_cr3 = (uint64_t)Num(info, 1);
+  v->cmd_ist = (uint64_t)Num(info, 2);
+  v->cmd_frame = (uint64_t)Num(info, 3);
   pthread_cond_signal(&v->cv);
   pthread_mutex_unlock(&v->mu);
   return env.Undefined();

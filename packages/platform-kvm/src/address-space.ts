@@ -1,6 +1,14 @@
 import { ENOMEM } from "@tsvisor/abi";
 import { type AddressSpace, PAGE_SIZE, PROT_EXEC, PROT_WRITE } from "@tsvisor/platform";
-import { MAX_USER_ADDRESS, MIN_USER_ADDRESS, PTE_P } from "./layout.js";
+import {
+  MAX_USER_ADDRESS,
+  MIN_USER_ADDRESS,
+  PTE_P,
+  USER_PERCPU_FRAME,
+  USER_PERCPU_IST,
+  USER_PERCPU_PML4_INDEX,
+  USER_PERCPU_SIZE,
+} from "./layout.js";
 import type { KvmMemoryFile } from "./memory-file.js";
 import { EDIT_NARROWED, entryAddress, leafWords, nextTable, writeLeaf } from "./page-tables.js";
 import type { PrivateMemory } from "./private-memory.js";
@@ -47,11 +55,55 @@ export interface AddressSpaceHost {
 export class KvmAddressSpace implements AddressSpace {
   /** GPA of the root table (CR3); -1 once released. */
   private root: number;
+  /**
+   * Per-vCPU pages of this address space, by vCPU id: host addresses of the
+   * IST stack top and of the IRET frame page, and their GPAs (for release).
+   */
+  private readonly vcpuPagesById = new Map<
+    number,
+    { ist: number; frame: number; gpas: [number, number] }
+  >();
 
   constructor(private readonly host: AddressSpaceHost) {
     const r = host.newRoot();
     if (r < 0) throw new Error("kvm: platform-private memory exhausted (address space root)");
     this.root = r;
+  }
+
+  /**
+   * This address space's IST stack and IRET frame pages for vCPU `id`,
+   * mapped (not-present -> present: no flush) on first use. Returns their
+   * host addresses: the IST stack top and the frame page.
+   */
+  vcpuPages(id: number): { ist: number; frame: number } {
+    const known = this.vcpuPagesById.get(id);
+    if (known !== undefined) return known;
+    const mem = this.host.mem;
+    const ist = mem.allocPage();
+    const frame = mem.allocPage();
+    if (ist < 0 || frame < 0)
+      throw new Error("kvm: platform-private memory exhausted (vCPU pages)");
+    const base = id * USER_PERCPU_SIZE;
+    this.mapPrivate(base + USER_PERCPU_IST, ist, true);
+    this.mapPrivate(base + USER_PERCPU_FRAME, frame, false);
+    const pages = {
+      ist: mem.hostAddress(ist) + PAGE_SIZE,
+      frame: mem.hostAddress(frame),
+      gpas: [ist, frame] as [number, number],
+    };
+    this.vcpuPagesById.set(id, pages);
+    return pages;
+  }
+
+  /** Maps a user page of private memory at `offset` in the per-vCPU region (PML4 slot 510). */
+  private mapPrivate(offset: number, gpa: number, write: boolean): void {
+    const mem = this.host.mem;
+    const pdpt = nextTable(mem, this.cr3, USER_PERCPU_PML4_INDEX, true);
+    const pd = pdpt > 0 ? nextTable(mem, pdpt, Math.floor(offset / 2 ** 30) & 511, true) : -1;
+    const pt = pd > 0 ? nextTable(mem, pd, Math.floor(offset / SPAN_PT) & 511, true) : -1;
+    if (pt <= 0) throw new Error("kvm: platform-private memory exhausted (vCPU pages)");
+    const [lo, hi] = leafWords(gpa, true, write, false);
+    writeLeaf(mem, mem.wordIndex(pt) + (Math.floor(offset / PAGE_SIZE) & 511) * 2, lo, hi);
   }
 
   /** The CR3 value of this address space. Precondition: not released. */
@@ -184,8 +236,11 @@ export class KvmAddressSpace implements AddressSpace {
   release(): void {
     if (this.root < 0) return;
     const mem = this.host.mem;
-    // Free the lower half's tables (the upper half is the shared platform area).
-    for (let l4 = 0; l4 < 256; l4++) {
+    for (const p of this.vcpuPagesById.values()) for (const g of p.gpas) mem.freePage(g);
+    this.vcpuPagesById.clear();
+    // Free the lower half's tables and the per-vCPU slot's (slot 511 is the
+    // shared platform area).
+    for (const l4 of [...Array(256).keys(), USER_PERCPU_PML4_INDEX]) {
       const pdpt = this.child(this.root, l4);
       if (pdpt === 0) continue;
       for (let l3 = 0; l3 < 512; l3++) {

@@ -92,10 +92,13 @@ export class KvmContext implements Context {
 
   switch(as: AddressSpace, timeoutMs = -1): Trap {
     const kas = this.platform.checkSwitch(this, as);
+    const pages = kas.vcpuPages(this.vcpu.id);
     const r = this.platform.native.vcpuRun(
       this.vcpu.handle,
       kas.cr3,
       timeoutMs < 0 ? -1 : timeoutMs,
+      pages.ist,
+      pages.frame,
     );
     return this.complete(r, kas);
   }

@@ -30,9 +30,7 @@ import {
   MSR_LSTAR,
   MSR_SFMASK,
   MSR_STAR,
-  PERCPU_FRAME,
   PERCPU_GDT,
-  PERCPU_IST,
   PERCPU_SIZE,
   PERCPU_TSS,
   PERCPU_VA,
@@ -46,6 +44,10 @@ import {
   TSS_SEL,
   USER_CS,
   USER_DS,
+  USER_PERCPU_FRAME,
+  USER_PERCPU_IST,
+  USER_PERCPU_SIZE,
+  USER_PERCPU_VA,
   USER_RFLAGS_MASK,
 } from "./layout.js";
 import { SREGS_WORDS } from "./native.js";
@@ -73,18 +75,17 @@ export function hasErrorCode(vector: number): boolean {
 export interface VcpuArea {
   readonly gdtVa: bigint;
   readonly tssVa: bigint;
-  /** Top of the IST stack (16-byte aligned) and its host address. */
+  /** Top of the IST stack (16-byte aligned); the page is per address space. */
   readonly istTopVa: bigint;
-  readonly istTopHost: number;
-  /** The IRET frame (5 words, read-only to the guest) and its host address. */
+  /** The IRET frame (5 words, read-only to the guest); the page is per address space. */
   readonly frameVa: bigint;
-  readonly frameHost: number;
 }
 
 /**
  * The platform area every address space shares: the IDT, the trampoline
- * page, and per-vCPU GDT/TSS, IST stack and IRET frame pages, all mapped
- * under PML4 slot 511 through one PDPT that each address space's root links.
+ * page, and per-vCPU GDT/TSS pages, all mapped under PML4 slot 511 through
+ * one PDPT that each address space's root links. (Each address space maps its
+ * own IST stack and IRET frame pages per vCPU: see address-space.ts.)
  *
  * The trampoline runs in whichever ring SYSCALL leaves it in (ring 3 on PVM,
  * ring 0 on bare-metal KVM): `out %al, $port` is legal in both (the TSS I/O
@@ -120,29 +121,19 @@ export class GuestImage {
     return root;
   }
 
-  /** Sets up vCPU `id`'s GDT, TSS, IST stack and IRET frame pages. */
+  /** Sets up vCPU `id`'s GDT and TSS page; says where its per-address-space pages go. */
   setupVcpu(id: number): VcpuArea {
     if (id < 0 || id >= MAX_VCPUS) throw new RangeError(`vCPU id ${id} out of range`);
     const base = PERCPU_VA + BigInt(id * PERCPU_SIZE);
     const gdtPage = this.page();
-    const istPage = this.page();
-    const framePage = this.page();
     const gdtVa = base + BigInt(PERCPU_GDT);
     const tssVa = base + BigInt(PERCPU_TSS);
-    const istTopVa = base + BigInt(PERCPU_IST + 0x1000);
-    const frameVa = base + BigInt(PERCPU_FRAME);
+    const user = USER_PERCPU_VA + BigInt(id * USER_PERCPU_SIZE);
+    const istTopVa = user + BigInt(USER_PERCPU_IST + 0x1000);
+    const frameVa = user + BigInt(USER_PERCPU_FRAME);
     this.writeGdtTss(gdtPage, tssVa, istTopVa);
     this.map(gdtVa, gdtPage, false, true, false);
-    this.map(base + BigInt(PERCPU_IST), istPage, true, true, false);
-    this.map(frameVa, framePage, true, false, false);
-    return {
-      gdtVa,
-      tssVa,
-      istTopVa,
-      istTopHost: this.mem.hostAddress(istPage) + 0x1000,
-      frameVa,
-      frameHost: this.mem.hostAddress(framePage),
-    };
+    return { gdtVa, tssVa, istTopVa, frameVa };
   }
 
   /** The sregs image (native.ts SREGS_WORDS) of a vCPU in ring 3 in address space `cr3`. */
@@ -207,8 +198,6 @@ export class GuestImage {
       CODE_VA + BigInt(EXC_STUB),
       BigInt(EXC_STUB_STRIDE),
       area.frameVa,
-      BigInt(area.frameHost),
-      BigInt(area.istTopHost),
       BigInt(USER_CS),
       BigInt(USER_DS),
       BigInt(USER_RFLAGS_MASK),

@@ -46,14 +46,24 @@ export const EXC_STUB = 0x40;
 export const EXC_STUB_STRIDE = 8;
 /** Exception vectors with a gate and a stub (0..31, the CPU's own). */
 export const EXC_VECTORS = 32;
-/** First per-vCPU area; vCPU i at `PERCPU_VA + i * PERCPU_SIZE`. */
+/** First per-vCPU area (GDT + TSS, supervisor only); vCPU i at `PERCPU_VA + i * PERCPU_SIZE`. */
 export const PERCPU_VA = PLATFORM_VA + 0x200000n;
-export const PERCPU_SIZE = 0x4000;
-/** Per-vCPU page offsets: GDT + TSS (supervisor), IST stack (user RW), IRET frame (user RO). */
+export const PERCPU_SIZE = 0x1000;
 export const PERCPU_GDT = 0x0;
 export const PERCPU_TSS = 0x80;
-export const PERCPU_IST = 0x1000;
-export const PERCPU_FRAME = 0x2000;
+/**
+ * Per-address-space, per-vCPU user pages (PML4 slot 510, private to each
+ * address space): vCPU i's IST stack page at `USER_PERCPU_VA + i *
+ * USER_PERCPU_SIZE + USER_PERCPU_IST` (user RW: the CPU pushes exception
+ * frames there with CPL 3), and its IRET frame page at `+ USER_PERCPU_FRAME`
+ * (user read-only). Each address space has its own copies, so a process can
+ * neither read nor forge another process's exception or return frames.
+ */
+export const USER_PERCPU_PML4_INDEX = 510;
+export const USER_PERCPU_VA = 0xffffff0000000000n;
+export const USER_PERCPU_SIZE = 0x4000;
+export const USER_PERCPU_IST = 0x1000;
+export const USER_PERCPU_FRAME = 0x2000;
 /** vCPUs the per-vCPU area has room for (KVM allows 1024 here). */
 export const MAX_VCPUS = 1024;
 

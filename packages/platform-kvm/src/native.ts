@@ -70,11 +70,21 @@ export interface KvmNative {
   vcpuSetXcr0(vcpu: number, xcr0: bigint): void;
   vcpuGetXsave(vcpu: number, out: Uint8Array): void;
   vcpuSetXsave(vcpu: number, image: Uint8Array): void;
-  /** Runs on the calling thread until a trap; returns a RUN_* code. */
-  vcpuRun(vcpu: number, cr3: number, timeoutMs: number): number;
+  /**
+   * Runs on the calling thread until a trap; returns a RUN_* code. The host
+   * addresses are the address space's IST stack top and IRET frame page for
+   * this vCPU.
+   */
+  vcpuRun(
+    vcpu: number,
+    cr3: number,
+    timeoutMs: number,
+    istTopHost: number,
+    frameHost: number,
+  ): number;
   vcpuInterrupt(vcpu: number): void;
   /** Runs the vCPU on its own host thread; collect with `vmWaitAny`. */
-  vcpuStart(vcpu: number, cr3: number): void;
+  vcpuStart(vcpu: number, cr3: number, istTopHost: number, frameHost: number): void;
 }
 
 /**

@@ -211,7 +211,8 @@ export class KvmPlatform implements Platform {
     this.beforeRun();
     c.state = { kind: "running", as };
     this.running.set(c.vcpu.handle, c);
-    this.native.vcpuStart(c.vcpu.handle, cr3);
+    const pages = as.vcpuPages(c.vcpu.id);
+    this.native.vcpuStart(c.vcpu.handle, cr3, pages.ist, pages.frame);
   }
 
   releaseContext(c: KvmContext): void {

@@ -207,6 +207,37 @@ describe.skipIf(!kvmAvailable)("kvm address spaces", () => {
     as.release();
   });
 
+  it("gives each address space its own exception and IRET frame pages", () => {
+    const userPercpu = (id: number, off: number) =>
+      Number(0xffffff0000000000n + BigInt(id * 0x4000 + off));
+    const code = assemble("movq $1, (%rbx)\nud2");
+    const as1 = p.newAddressSpace();
+    const as2 = p.newAddressSpace();
+    load(as1, files, code);
+    load(as2, files, code);
+    const c1 = p.newContext();
+    const c2 = p.newContext();
+    // c1 takes an exception in as1: its IST page there holds the frame.
+    start(c1, CODE_ADDR + 7);
+    expect(c1.switch(as1).kind).toBe("signal");
+    // c2 in as2 cannot write c1's IST page: as2 does not map it.
+    start(c2, CODE_ADDR);
+    setReg(c2.regs, REG_RBX, userPercpu(c1.vcpu.id, 0x1ff8));
+    const t = c2.switch(as2) as FaultTrap;
+    expect(t.kind).toBe("fault");
+    expect(t.addr).toBe(userPercpu(c1.vcpu.id, 0x1ff8));
+    // Its own IRET frame page is read-only to it.
+    start(c2, CODE_ADDR);
+    setReg(c2.regs, REG_RBX, userPercpu(c2.vcpu.id, 0x2000));
+    const t2 = c2.switch(as2) as FaultTrap;
+    expect(t2.kind).toBe("fault");
+    expect(t2.access).toBe("write");
+    c1.release();
+    c2.release();
+    as1.release();
+    as2.release();
+  });
+
   it("rejects ranges outside the user half as caller bugs", () => {
     const as = p.newAddressSpace();
     expect(() => as.mapFile(0x7ffffffff000, 8192, 0, PROT_READ)).toThrow(RangeError);
