@@ -179,7 +179,7 @@ async function runUnder(
     return {
       stdout: readFileSync(outPath, "latin1"),
       stderr: readFileSync(errPath, "latin1"),
-      status: r.status,
+      status: r.status ?? 128 + (r.signal ?? 0),
     };
   } finally {
     closeSync(out);
