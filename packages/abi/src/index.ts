@@ -2042,6 +2042,20 @@ export {
   setU32Array,
 } from "./structs/bytes.js";
 export {
+  CAP_USER_HEADER_SIZE,
+  CAP_USER_HEADER_OFFSETS,
+  decodeCapUserHeader,
+  encodeCapUserHeader,
+  CAP_USER_DATA_SIZE,
+  CAP_USER_DATA_OFFSETS,
+  decodeCapUserData,
+  encodeCapUserData,
+} from "./structs/capability.js";
+export type {
+  CapUserHeader,
+  CapUserData,
+} from "./structs/capability.js";
+export {
   LINUX_DIRENT64_HEADER_SIZE,
   LINUX_DIRENT64_OFFSETS,
   linuxDirent64Reclen,
@@ -2074,6 +2088,20 @@ export type {
   Elf64Shdr,
   Elf64Auxv,
 } from "./structs/elf.js";
+export {
+  FLOCK_SIZE,
+  FLOCK_OFFSETS,
+  decodeFlock,
+  encodeFlock,
+  F_OWNER_EX_SIZE,
+  F_OWNER_EX_OFFSETS,
+  decodeFOwnerEx,
+  encodeFOwnerEx,
+} from "./structs/fcntl.js";
+export type {
+  Flock,
+  FOwnerEx,
+} from "./structs/fcntl.js";
 export {
   POLLFD_SIZE,
   POLLFD_OFFSETS,
@@ -2136,6 +2164,27 @@ export type {
   OpenHow,
 } from "./structs/sched.js";
 export {
+  SECCOMP_DATA_SIZE,
+  SECCOMP_DATA_OFFSETS,
+  decodeSeccompData,
+  encodeSeccompData,
+  SOCK_FILTER_SIZE,
+  SOCK_FILTER_OFFSETS,
+  decodeSockFilter,
+  encodeSockFilter,
+  BPF_STMT,
+  BPF_JUMP,
+  SOCK_FPROG_SIZE,
+  SOCK_FPROG_OFFSETS,
+  decodeSockFprog,
+  encodeSockFprog,
+} from "./structs/seccomp.js";
+export type {
+  SeccompData,
+  SockFilter,
+  SockFprog,
+} from "./structs/seccomp.js";
+export {
   SIGSET_SIZE,
   sigmask,
   decodeSigset,
@@ -2153,13 +2202,33 @@ export {
   siginfoLayout,
   decodeSiginfo,
   encodeSiginfo,
+  SIGEVENT_SIZE,
+  SIGEVENT_OFFSETS,
+  decodeSigevent,
+  encodeSigevent,
 } from "./structs/signal.js";
 export type {
   KernelSigaction,
   StackT,
   Siginfo,
   SiginfoLayout,
+  Sigevent,
 } from "./structs/signal.js";
+export {
+  SIGNALFD_SIGINFO_SIZE,
+  SIGNALFD_SIGINFO_OFFSETS,
+  decodeSignalfdSiginfo,
+  encodeSignalfdSiginfo,
+  INOTIFY_EVENT_HEADER_SIZE,
+  INOTIFY_EVENT_OFFSETS,
+  inotifyNameLen,
+  decodeInotifyEvent,
+  encodeInotifyEvent,
+} from "./structs/signalfd.js";
+export type {
+  SignalfdSiginfo,
+  InotifyEvent,
+} from "./structs/signalfd.js";
 export {
   MSGHDR_SIZE,
   MSGHDR_OFFSETS,
@@ -2185,6 +2254,20 @@ export {
   SOCKADDR_IN6_OFFSETS,
   decodeSockaddrIn6,
   encodeSockaddrIn6,
+  SOCKADDR_SIZE,
+  SOCKADDR_STORAGE_SIZE,
+  LINGER_SIZE,
+  LINGER_OFFSETS,
+  decodeLinger,
+  encodeLinger,
+  UCRED_SIZE,
+  UCRED_OFFSETS,
+  decodeUcred,
+  encodeUcred,
+  MMSGHDR_SIZE,
+  MMSGHDR_OFFSETS,
+  decodeMmsghdr,
+  encodeMmsghdr,
 } from "./structs/socket.js";
 export type {
   Msghdr,
@@ -2192,6 +2275,9 @@ export type {
   SockaddrUn,
   SockaddrIn,
   SockaddrIn6,
+  Linger,
+  Ucred,
+  Mmsghdr,
 } from "./structs/socket.js";
 export {
   STAT_SIZE,
@@ -2215,6 +2301,13 @@ export type {
   StatxTimestamp,
   Statx,
 } from "./structs/stat.js";
+export {
+  STATFS_SIZE,
+  STATFS_OFFSETS,
+  decodeStatfs,
+  encodeStatfs,
+} from "./structs/statfs.js";
+export type { Statfs } from "./structs/statfs.js";
 export {
   KERNEL_NCCS,
   TERMIOS_SIZE,

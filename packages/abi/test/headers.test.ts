@@ -427,6 +427,36 @@ function macroCases(): [string, string[], string, number | boolean][] {
       abi.minor(dev),
     ]);
   }
+  const bpf: [string, number][] = [
+    [
+      "BPF_STMT(BPF_LD|BPF_W|BPF_ABS, 4)",
+      abi.BPF_STMT(abi.BPF_LD | abi.BPF_W | abi.BPF_ABS, 4).code,
+    ],
+    [
+      "BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, 0xc000003e, 1, 2)",
+      abi.BPF_JUMP(abi.BPF_JMP | abi.BPF_JEQ | abi.BPF_K, 0xc000003e, 1, 2).k,
+    ],
+  ];
+  cases.push(
+    [
+      "BPF_STMT.code",
+      ["linux/filter.h"],
+      "((struct sock_filter)BPF_STMT(BPF_LD|BPF_W|BPF_ABS, 4)).code",
+      bpf[0]![1],
+    ],
+    [
+      "BPF_JUMP.k",
+      ["linux/filter.h"],
+      "((struct sock_filter)BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, 0xc000003e, 1, 2)).k",
+      bpf[1]![1],
+    ],
+    [
+      "BPF_JUMP.jf",
+      ["linux/filter.h"],
+      "((struct sock_filter)BPF_JUMP(BPF_JMP|BPF_JEQ|BPF_K, 0xc000003e, 1, 2)).jf",
+      2,
+    ],
+  );
   for (const n of [0, 1, 4, 8, 12, 13, 24]) {
     const fns: [string, (len: number) => number][] = [
       ["CMSG_ALIGN", abi.CMSG_ALIGN],

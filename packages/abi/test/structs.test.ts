@@ -478,6 +478,145 @@ const CASES: Case[] = [
     },
   ],
   [
+    "statfs",
+    abi.STATFS_SIZE,
+    abi.encodeStatfs,
+    abi.decodeStatfs,
+    {
+      f_type: abi.TMPFS_MAGIC,
+      f_bsize: 4096,
+      f_blocks: 1000,
+      f_bfree: 900,
+      f_bavail: 900,
+      f_files: 100,
+      f_ffree: 50,
+      f_fsid: [-1, 7],
+      f_namelen: 255,
+      f_frsize: 4096,
+      f_flags: abi.ST_NOSUID | abi.ST_NODEV,
+    },
+  ],
+  [
+    "flock",
+    abi.FLOCK_SIZE,
+    abi.encodeFlock,
+    abi.decodeFlock,
+    { l_type: abi.F_WRLCK, l_whence: abi.SEEK_END, l_start: -10, l_len: 0, l_pid: 0 },
+  ],
+  [
+    "f_owner_ex",
+    abi.F_OWNER_EX_SIZE,
+    abi.encodeFOwnerEx,
+    abi.decodeFOwnerEx,
+    { type: abi.F_OWNER_PGRP, pid: 12 },
+  ],
+  ["linger", abi.LINGER_SIZE, abi.encodeLinger, abi.decodeLinger, { l_onoff: 1, l_linger: 30 }],
+  [
+    "ucred",
+    abi.UCRED_SIZE,
+    abi.encodeUcred,
+    abi.decodeUcred,
+    { pid: 1, uid: 0xffff_ffff, gid: 65534 },
+  ],
+  [
+    "mmsghdr",
+    abi.MMSGHDR_SIZE,
+    abi.encodeMmsghdr,
+    abi.decodeMmsghdr,
+    {
+      msg_hdr: {
+        msg_name: 0,
+        msg_namelen: 0,
+        msg_iov: 0x1000,
+        msg_iovlen: 1,
+        msg_control: 0,
+        msg_controllen: 0,
+        msg_flags: 0,
+      },
+      msg_len: 512,
+    },
+  ],
+  [
+    "signalfd_siginfo",
+    abi.SIGNALFD_SIGINFO_SIZE,
+    abi.encodeSignalfdSiginfo,
+    abi.decodeSignalfdSiginfo,
+    {
+      ssi_signo: abi.SIGCHLD,
+      ssi_errno: 0,
+      ssi_code: abi.CLD_EXITED,
+      ssi_pid: 5,
+      ssi_uid: 6,
+      ssi_fd: -1,
+      ssi_tid: 7,
+      ssi_band: 8,
+      ssi_overrun: 9,
+      ssi_trapno: 10,
+      ssi_status: 3,
+      ssi_int: -4,
+      ssi_ptr: 1n << 63n,
+      ssi_utime: 11,
+      ssi_stime: 12,
+      ssi_addr: 0x4000,
+      ssi_addr_lsb: 12,
+      ssi_syscall: 60,
+      ssi_call_addr: 0x401000,
+      ssi_arch: 0xc000003e,
+    },
+  ],
+  [
+    "sigevent",
+    abi.SIGEVENT_SIZE,
+    abi.encodeSigevent,
+    abi.decodeSigevent,
+    {
+      sigev_value: 0xabcn,
+      sigev_signo: abi.SIGALRM,
+      sigev_notify: abi.SIGEV_THREAD_ID,
+      sigev_notify_thread_id: 77,
+    },
+  ],
+  [
+    "seccomp_data",
+    abi.SECCOMP_DATA_SIZE,
+    abi.encodeSeccompData,
+    abi.decodeSeccompData,
+    {
+      nr: abi.SYS_openat,
+      arch: abi.AUDIT_ARCH_X86_64,
+      instruction_pointer: 0x7f00_0000_1000,
+      args: [1n, 2n, 3n, 4n, 5n, (1n << 64n) - 1n],
+    },
+  ],
+  [
+    "sock_filter",
+    abi.SOCK_FILTER_SIZE,
+    abi.encodeSockFilter,
+    abi.decodeSockFilter,
+    abi.BPF_JUMP(abi.BPF_JMP | abi.BPF_JEQ | abi.BPF_K, abi.AUDIT_ARCH_X86_64, 1, 0),
+  ],
+  [
+    "sock_fprog",
+    abi.SOCK_FPROG_SIZE,
+    abi.encodeSockFprog,
+    abi.decodeSockFprog,
+    { len: 4, filter: 0x5000 },
+  ],
+  [
+    "cap header",
+    abi.CAP_USER_HEADER_SIZE,
+    abi.encodeCapUserHeader,
+    abi.decodeCapUserHeader,
+    { version: abi._LINUX_CAPABILITY_VERSION_3, pid: 0 },
+  ],
+  [
+    "cap data",
+    abi.CAP_USER_DATA_SIZE,
+    abi.encodeCapUserData,
+    abi.decodeCapUserData,
+    { effective: 0xffff_ffff, permitted: 1 << abi.CAP_SYS_ADMIN, inheritable: 0 },
+  ],
+  [
     "Elf64_auxv_t",
     abi.ELF64_AUXV_SIZE,
     abi.encodeElf64Auxv,
@@ -568,6 +707,26 @@ describe("struct helpers", () => {
     expect(reclen).toBe(abi.linuxDirent64Reclen(Buffer.byteLength("héllo")));
     expect(abi.decodeLinuxDirent64(dv, 0)).toEqual({ ...d, d_reclen: reclen });
     expect(dv.getUint8(reclen)).toBe(0xee);
+  });
+
+  it("inotify events pad the name to 16 bytes with NULs", () => {
+    expect(abi.inotifyNameLen(0)).toBe(0);
+    expect(abi.inotifyNameLen(1)).toBe(16);
+    expect(abi.inotifyNameLen(15)).toBe(16);
+    expect(abi.inotifyNameLen(16)).toBe(32);
+    const dv = new DataView(new ArrayBuffer(64));
+    const ev = {
+      wd: 1,
+      mask: (abi.IN_CREATE | abi.IN_ISDIR) >>> 0,
+      cookie: 0,
+      len: 0,
+      name: "dir",
+    };
+    const size = abi.encodeInotifyEvent(dv, 0, ev);
+    expect(size).toBe(32);
+    expect(abi.decodeInotifyEvent(dv, 0)).toEqual({ ...ev, len: 16 });
+    const bare = abi.encodeInotifyEvent(dv, 0, { ...ev, name: "" });
+    expect(bare).toBe(abi.INOTIFY_EVENT_HEADER_SIZE);
   });
 
   it("clone_args of an older size reads missing fields as 0", () => {

@@ -356,3 +356,42 @@ export function encodeSiginfo(dv: DataView, off: number, v: Siginfo): void {
       return;
   }
 }
+
+/**
+ * `struct sigevent` (timer_create(2), mq_notify(3)) as the kernel reads it:
+ * `sigev_notify` is SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD (a glibc-only
+ * notion; the kernel sees SIGEV_THREAD_ID) or SIGEV_THREAD_ID.
+ */
+export interface Sigevent {
+  /** The 8-byte `union sigval` as raw bits. */
+  sigev_value: bigint;
+  sigev_signo: number;
+  sigev_notify: number;
+  /** SIGEV_THREAD_ID: the thread to signal (`_sigev_un._tid`). */
+  sigev_notify_thread_id: number;
+}
+export const SIGEVENT_SIZE = 64;
+export const SIGEVENT_OFFSETS = {
+  sigev_value: 0,
+  sigev_signo: 8,
+  sigev_notify: 12,
+  sigev_notify_thread_id: 16,
+} as const;
+
+export function decodeSigevent(dv: DataView, off: number): Sigevent {
+  return {
+    sigev_value: getU64Big(dv, off),
+    sigev_signo: dv.getInt32(off + 8, true),
+    sigev_notify: dv.getInt32(off + 12, true),
+    sigev_notify_thread_id: dv.getInt32(off + 16, true),
+  };
+}
+
+/** Writes all 64 bytes (the rest of the union zeroed). */
+export function encodeSigevent(dv: DataView, off: number, v: Sigevent): void {
+  setU64Big(dv, off, v.sigev_value);
+  dv.setInt32(off + 8, v.sigev_signo, true);
+  dv.setInt32(off + 12, v.sigev_notify, true);
+  dv.setInt32(off + 16, v.sigev_notify_thread_id, true);
+  for (let i = 20; i < SIGEVENT_SIZE; i += 4) dv.setUint32(off + i, 0, true);
+}

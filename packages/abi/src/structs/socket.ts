@@ -188,3 +188,63 @@ export function encodeSockaddrIn6(dv: DataView, off: number, v: SockaddrIn6): vo
   setBytes(dv, off + 8, 16, v.sin6_addr);
   dv.setUint32(off + 24, v.sin6_scope_id, true);
 }
+
+/** sizeof(struct sockaddr): the generic 16-byte address. */
+export const SOCKADDR_SIZE = 16;
+/** sizeof(struct sockaddr_storage): large enough for any address family. */
+export const SOCKADDR_STORAGE_SIZE = 128;
+
+/** `struct linger` (SO_LINGER). */
+export interface Linger {
+  l_onoff: number;
+  l_linger: number;
+}
+export const LINGER_SIZE = 8;
+export const LINGER_OFFSETS = { l_onoff: 0, l_linger: 4 } as const;
+
+export function decodeLinger(dv: DataView, off: number): Linger {
+  return { l_onoff: dv.getInt32(off, true), l_linger: dv.getInt32(off + 4, true) };
+}
+export function encodeLinger(dv: DataView, off: number, v: Linger): void {
+  dv.setInt32(off, v.l_onoff, true);
+  dv.setInt32(off + 4, v.l_linger, true);
+}
+
+/** `struct ucred` (SO_PEERCRED, SCM_CREDENTIALS). */
+export interface Ucred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+export const UCRED_SIZE = 12;
+export const UCRED_OFFSETS = { pid: 0, uid: 4, gid: 8 } as const;
+
+export function decodeUcred(dv: DataView, off: number): Ucred {
+  return {
+    pid: dv.getInt32(off, true),
+    uid: dv.getUint32(off + 4, true),
+    gid: dv.getUint32(off + 8, true),
+  };
+}
+export function encodeUcred(dv: DataView, off: number, v: Ucred): void {
+  dv.setInt32(off, v.pid, true);
+  dv.setUint32(off + 4, v.uid, true);
+  dv.setUint32(off + 8, v.gid, true);
+}
+
+/** `struct mmsghdr` (sendmmsg(2), recvmmsg(2)): a msghdr and the byte count transferred. */
+export interface Mmsghdr {
+  msg_hdr: Msghdr;
+  msg_len: number;
+}
+export const MMSGHDR_SIZE = 64;
+export const MMSGHDR_OFFSETS = { msg_hdr: 0, msg_len: 56 } as const;
+
+export function decodeMmsghdr(dv: DataView, off: number): Mmsghdr {
+  return { msg_hdr: decodeMsghdr(dv, off), msg_len: dv.getUint32(off + 56, true) };
+}
+export function encodeMmsghdr(dv: DataView, off: number, v: Mmsghdr): void {
+  encodeMsghdr(dv, off, v.msg_hdr);
+  dv.setUint32(off + 56, v.msg_len, true);
+  dv.setUint32(off + 60, 0, true);
+}
