@@ -1001,10 +1001,18 @@ int RunVcpu(Vcpu* v, uint64_t cr3, int timeout_ms, uint64_t ist_top_host, uint64
         const uint64_t* f = reinterpret_cast<const uint64_t*>(v->ist_top_host - (has_err ? 48 : 40));
         uint64_t err = has_err ? f[0] : 0;
         f += has_err ? 1 : 0;
-        KvmToUser(k, u);
-        u[RIP] = f[0];
-        u[EFLAGS] = f[2];
-        u[RSP] = f[3];
+        if ((f[0] & ~0xfffull) == (v->sys_out_va & ~0xfffull)) {
+          // The fault hit the trampoline's IRETQ (e.g. the kernel set a
+          // non-canonical rip): the program never ran, so its registers are
+          // still the ones in uregs. Linux reports SIGSEGV for a bad IRET.
+          vec = 13;
+          err = 0;
+        } else {
+          KvmToUser(k, u);
+          u[RIP] = f[0];
+          u[EFLAGS] = f[2];
+          u[RSP] = f[3];
+        }
         x[X_VECTOR] = vec;
         x[X_ERROR_CODE] = (double)err;
         if (vec == 14) {

@@ -10,6 +10,7 @@ import {
   REG_RIP,
   regU64,
   type SignalTrap,
+  setReg,
 } from "@tsvisor/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KvmPlatform, provider } from "../src/platform.js";
@@ -135,6 +136,23 @@ describe.skipIf(!kvmAvailable)("kvm traps", () => {
     expect(t.kind).toBe("signal");
     expect([SIGILL, SIGSEGV]).toContain(t.signo);
     expect(regU64(c.regs, REG_RIP)).toBe(CODE_ADDR + 5);
+    c.release();
+    as.release();
+  });
+
+  it("a non-canonical rip set by the kernel gives SIGSEGV with the registers unchanged", () => {
+    const as = p.newAddressSpace();
+    load(as, files, assemble("ud2"));
+    const c = p.newContext();
+    start(c, CODE_ADDR);
+    setReg(c.regs, REG_RIP, 0x800000000000);
+    const t = c.switch(as) as SignalTrap;
+    expect(t.kind).toBe("signal");
+    expect(t.signo).toBe(SIGSEGV);
+    expect(regU64(c.regs, REG_RIP)).toBe(0x800000000000);
+    // And the context still works.
+    start(c, CODE_ADDR);
+    expect((c.switch(as) as SignalTrap).signo).toBe(SIGILL);
     c.release();
     as.release();
   });
