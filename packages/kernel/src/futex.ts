@@ -147,13 +147,36 @@ function writeU32(t: Task, addr: number, v: number): number {
   return t.mm.copyOut(addr, scratch) === 4 ? 0 : -EFAULT;
 }
 
-function keyOf(t: Task, addr: number): FutexKey {
+/** The slice of mm's (internal) VMA lookup that shared futex keys need. */
+interface VmaView {
+  readonly shared: boolean;
+  readonly obj: object | null;
+  readonly file: object | null;
+  offsetOf(addr: number): number;
+}
+
+/**
+ * The key of the futex word at `addr`. Like Linux's get_futex_key: a
+ * private futex, or any futex in private memory, is (address space,
+ * address); a shared futex in a MAP_SHARED mapping is (shared object or
+ * file, offset), so processes mapping the same memory at different
+ * addresses (or after fork) meet on one key.
+ */
+function keyOf(t: Task, addr: number, priv = true): FutexKey {
+  if (!priv) {
+    const vmas = (t.mm as unknown as { vmas?: { find(a: number): VmaView | undefined } }).vmas;
+    const v = vmas?.find(addr);
+    if (v !== undefined && v.shared) {
+      const space = v.obj ?? v.file;
+      if (space !== null) return { space, addr: v.offsetOf(addr) };
+    }
+  }
   return { space: t.mm, addr };
 }
 
 /** Wakes one waiter at `addr` in `t`'s address space (exit's clear_child_tid). */
 export function wakeFutexAt(k: Kernel, t: Task, addr: number, n: number): number {
-  return k.futexes.wake(keyOf(t, addr), n, FUTEX_BITSET_MATCH_ANY);
+  return k.futexes.wake(keyOf(t, addr, false), n, FUTEX_BITSET_MATCH_ANY);
 }
 
 /**
@@ -169,13 +192,14 @@ function futexWait(
   val: number,
   deadline: number,
   bitset: number,
+  priv: boolean,
 ): number | Block {
   if (bitset === 0) return -EINVAL;
   const cur = readU32(t, addr);
   if (cur < 0) return cur;
   // futex(2): "If the futex value does not match val, the call fails with EAGAIN."
   if (cur !== val >>> 0) return -EAGAIN;
-  const w = new FutexWaiter(t, keyOf(t, addr), bitset);
+  const w = new FutexWaiter(t, keyOf(t, addr, priv), bitset);
   k.futexes.enqueue(w);
   return block(w.queue, {
     deadline,
@@ -185,7 +209,7 @@ function futexWait(
       k.futexes.remove(w);
       if (why === "timeout") return -ETIMEDOUT;
       if (deadline === Number.POSITIVE_INFINITY) return -ERESTARTSYS;
-      t.restartBlock = (rt) => futexWait(k, rt, addr, val, deadline, bitset);
+      t.restartBlock = (rt) => futexWait(k, rt, addr, val, deadline, bitset, priv);
       return -ERESTART_RESTARTBLOCK;
     },
   });
@@ -273,9 +297,11 @@ export function doFutex(
 ): number | Block {
   const cmd = opWord & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
   const realtime = (opWord & FUTEX_CLOCK_REALTIME) !== 0;
-  // futex(2): FUTEX_CLOCK_REALTIME "can only be employed with FUTEX_WAIT_BITSET,
-  // FUTEX_WAIT_REQUEUE_PI and (since 4.5) FUTEX_WAIT".
-  if (realtime && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_WAIT) return -ENOSYS;
+  const priv = (opWord & FUTEX_PRIVATE_FLAG) !== 0;
+  // futex(2): FUTEX_CLOCK_REALTIME is for the waits with absolute timeouts;
+  // Linux (futex_cmd_has_timeout / the oracle) refuses it for plain
+  // FUTEX_WAIT with ENOSYS.
+  if (realtime && cmd !== FUTEX_WAIT_BITSET) return -ENOSYS;
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
@@ -293,7 +319,7 @@ export function doFutex(
         }
       }
       const bitset = cmd === FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3 >>> 0;
-      return futexWait(k, t, uaddr, val, deadline, bitset);
+      return futexWait(k, t, uaddr, val, deadline, bitset, priv);
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET: {
@@ -301,7 +327,7 @@ export function doFutex(
       const bitset = cmd === FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3 >>> 0;
       if (bitset === 0) return -EINVAL;
       // futex_wake wakes at least one waiter even for val <= 0 (`if (++ret >= nr_wake) break`).
-      return k.futexes.wake(keyOf(t, uaddr), Math.max(1, val | 0), bitset);
+      return k.futexes.wake(keyOf(t, uaddr, priv), Math.max(1, val | 0), bitset);
     }
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE: {
@@ -314,7 +340,7 @@ export function doFutex(
         if (cur < 0) return cur;
         if (cur !== val3 >>> 0) return -EAGAIN;
       }
-      return k.futexes.requeue(keyOf(t, uaddr), keyOf(t, uaddr2), nWake, nRequeue);
+      return k.futexes.requeue(keyOf(t, uaddr, priv), keyOf(t, uaddr2, priv), nWake, nRequeue);
     }
     case FUTEX_WAKE_OP: {
       if (uaddr % 4 !== 0 || uaddr2 % 4 !== 0) return -EINVAL;
@@ -324,8 +350,9 @@ export function doFutex(
       if (nv < 0) return -ENOSYS;
       const w = writeU32(t, uaddr2, nv);
       if (w < 0) return w;
-      let n = k.futexes.wake(keyOf(t, uaddr), val, FUTEX_BITSET_MATCH_ANY);
-      if (cond) n += k.futexes.wake(keyOf(t, uaddr2), timeoutOrVal2 | 0, FUTEX_BITSET_MATCH_ANY);
+      let n = k.futexes.wake(keyOf(t, uaddr, priv), val, FUTEX_BITSET_MATCH_ANY);
+      if (cond)
+        n += k.futexes.wake(keyOf(t, uaddr2, priv), timeoutOrVal2 | 0, FUTEX_BITSET_MATCH_ANY);
       return n;
     }
     default:
@@ -380,5 +407,5 @@ function handleFutexDeath(k: Kernel, t: Task, addr: number): void {
   if ((v & FUTEX_TID_MASK) !== t.tid) return;
   const nv = ((v & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0;
   if (writeU32(t, addr, nv) < 0) return;
-  if ((v & FUTEX_WAITERS) !== 0) k.futexes.wake(keyOf(t, addr), 1, FUTEX_BITSET_MATCH_ANY);
+  if ((v & FUTEX_WAITERS) !== 0) k.futexes.wake(keyOf(t, addr, false), 1, FUTEX_BITSET_MATCH_ANY);
 }

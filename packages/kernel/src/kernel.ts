@@ -185,8 +185,12 @@ export class Kernel {
   readonly hostWaiters = new Set<Task>();
   /** Set when a handler threw: the sandbox is being torn down. */
   panic: SentryPanic | null = null;
-  /** The first thread group (pid 1); its exit ends the run. */
+  /** The program's exit status, once the first process (`main`) died; ends the run. */
   initResult: ExitResult | null = null;
+  /** pid 1: the kernel-internal init that adopts and reaps orphans. */
+  reaper: ThreadGroup | null = null;
+  /** The first process run by `run` (pid 2); when it dies the sandbox ends. */
+  main: ThreadGroup | null = null;
   /** Called by anything that makes work for an idle run loop. */
   kick: () => void = () => {};
   /** Boot time on the monotonic clock, for sysinfo's uptime. */
@@ -247,14 +251,29 @@ export class Kernel {
     };
     const files = this.services.initialFiles(opts);
     if (typeof files === "number") throw new ExecError(opts.cwd ?? "/", -files);
+    // pid 1 is the sandbox's reaper: a kernel-internal init with no tasks
+    // that adopts and reaps orphans (as the host's init does for a native
+    // program). The program runs as pid 2, a session and process group
+    // leader whose parent is pid 1.
+    const reaperId = this.pidns.allocate();
+    const reaperSession = new Session(reaperId, null);
+    const reaperPg = new ProcessGroup(reaperId, reaperSession);
+    const reaper = new ThreadGroup(reaperId, null, null, reaperPg);
+    reaperSession.leader = reaper;
+    this.pidns.sessions.set(reaperId, reaperSession);
+    this.pidns.processGroups.set(reaperId, reaperPg);
+    this.pidns.threadGroups.set(reaperId, reaper);
+    this.reaper = reaper;
     const tgid = this.pidns.allocate();
     const session = new Session(tgid, null);
     const pg = new ProcessGroup(tgid, session);
-    const tg = new ThreadGroup(tgid, null, null, pg);
+    const tg = new ThreadGroup(tgid, null, reaper, pg);
+    reaper.children.add(tg);
     session.leader = tg;
     this.pidns.sessions.set(tgid, session);
     this.pidns.processGroups.set(tgid, pg);
     this.pidns.threadGroups.set(tgid, tg);
+    this.main = tg;
     const creds = Credentials.of(opts.uid ?? 0, opts.gid ?? 0);
     const mm = this.services.newMemory();
     const ctx = this.platform.newContext();
@@ -284,6 +303,7 @@ export class Kernel {
       tg.tasks.delete(t);
       this.pidns.tasks.delete(tgid);
       this.pidns.threadGroups.delete(tgid);
+      reaper.children.delete(tg);
       ctx.release();
       throw new ExecError(argv[0]!, errno);
     }
@@ -318,7 +338,7 @@ export class Kernel {
    * outside (the CLI forwards SIGINT/SIGTERM/SIGHUP it receives).
    */
   signalInit(sig: number): void {
-    const init = this.pidns.init;
+    const init = this.main;
     if (init === null || init.exit.kind !== "alive") return;
     sendToGroup(this, init, newSigInfo(sig, 0 /* SI_USER */, "kill"));
     this.kick();

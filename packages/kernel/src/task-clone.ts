@@ -78,14 +78,8 @@ export function clone(k: Kernel, parent: Task, args: CloneArgs): number | Block 
   if ((f & CLONE_THREAD) !== 0 && (f & CLONE_SIGHAND) === 0) return -EINVAL;
   // "Shared signal handlers imply shared VM."
   if ((f & CLONE_SIGHAND) !== 0 && (f & CLONE_VM) === 0) return -EINVAL;
-  // "Siblings of global init remain as zombies on exit": init may not CLONE_PARENT.
-  if (
-    (f & (CLONE_PARENT | CLONE_THREAD)) !== 0 &&
-    parent.tg === k.pidns.init &&
-    (f & CLONE_PARENT) !== 0
-  ) {
-    return -EINVAL;
-  }
+  // "Siblings of global init remain as zombies on exit": pid 1 (the
+  // kernel's reaper here, which runs no code) never clones; every task may.
   if ((f & CLONE_PIDFD) !== 0) {
     // pidfds are not implemented; Linux also rejects CLONE_PIDFD|CLONE_THREAD.
     return -EINVAL;

@@ -221,7 +221,7 @@ function deThreadThenCommit(k: Kernel, t: Task, p: PreparedExec): number | Block
     else if (st.kind === "running") o.ctx.interrupt();
     else if (st.kind === "stopped") k.makeReady(o);
   }
-  return block(t.tg.childEvents, {
+  return block(t.tg.threadExits, {
     interruptible: false,
     resume: () => {
       if (t.exiting) {

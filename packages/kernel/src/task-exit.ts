@@ -115,6 +115,7 @@ export function exitTask(k: Kernel, t: Task): void {
   if (dropUser(t.fs)) t.fs.release();
   tg.tasks.delete(t);
   if (!t.isLeader) k.pidns.tasks.delete(t.tid);
+  tg.threadExits.notifyAll();
   if (tg.tasks.size === 0) groupDied(k, tg);
 }
 
@@ -133,11 +134,11 @@ function groupDied(k: Kernel, tg: ThreadGroup): void {
   tg.exit = { kind: "zombie", status };
   tg.stopped = false;
   tg.groupStopPending = false;
-  const init = k.pidns.init;
-  // Reparent children to the sandbox's init (or drop them if init itself died).
+  const init = k.reaper;
+  // Reparent children to the sandbox's reaper (pid 1), which reaps them.
   for (const c of [...tg.children]) {
     tg.children.delete(c);
-    if (init === null || init === tg) {
+    if (init === null) {
       c.parent = null;
       if (c.exit.kind === "zombie") reap(k, c);
       continue;
@@ -152,18 +153,18 @@ function groupDied(k: Kernel, tg: ThreadGroup): void {
       else init.childEvents.notifyAll();
     }
   }
-  if (tg === init) {
+  if (tg === k.main) {
     const sig = status & 0x7f;
     k.initResult =
       sig === 0
         ? { status: (status >> 8) & 0xff, signal: null, coreDumped: false }
         : { status: null, signal: sig, coreDumped: (status & 0x80) !== 0 };
-    // When init dies, the kernel kills every other process of its namespace.
+    // The sandbox ends with its first process, like a container: every
+    // other process is killed (as when a PID namespace's init dies).
     for (const other of k.pidns.threadGroups.values()) {
-      if (other !== tg) groupExit(k, other, SIGKILL);
+      if (other !== tg && other !== k.reaper) groupExit(k, other, SIGKILL);
     }
     k.kick();
-    return;
   }
   const parent = tg.parent;
   if (parent === null) {
@@ -195,7 +196,7 @@ function groupDied(k: Kernel, tg: ThreadGroup): void {
  */
 function autoReaps(parent: ThreadGroup): boolean {
   const l = parent.leader;
-  if (l === null) return false;
+  if (l === null) return true; // the kernel's reaper (pid 1) reaps at once
   const a = l.sighand.actions[SIGCHLD]!;
   return a.handler === SIG_IGN || (a.flags & SA_NOCLDWAIT) !== 0;
 }

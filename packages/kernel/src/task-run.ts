@@ -122,6 +122,7 @@ function waitTimeout(k: Kernel): number {
  * stopped or exited).
  */
 function runSingle(k: Kernel, t: Task): void {
+  if (!prepareToRun(k, t)) return;
   const start = monotonicMs();
   for (let n = 1; ; n++) {
     t.state = { kind: "running" };
@@ -146,7 +147,7 @@ function runSingle(k: Kernel, t: Task): void {
 function runMulti(k: Kernel): void {
   while (k.ready.length > 0) {
     const t = k.ready.shift()!;
-    if (t.state.kind !== "ready") continue;
+    if (t.state.kind !== "ready" || !prepareToRun(k, t)) continue;
     t.state = { kind: "running" };
     k.runningByCtx.set(t.ctx, t);
     t.ctx.resume(t.mm.addressSpace);
@@ -160,6 +161,19 @@ function runMulti(k: Kernel): void {
   t.state = { kind: "ready" };
   handleTrap(k, t, ctx.trap);
   afterHandling(k, t);
+}
+
+/**
+ * Last check before `t` goes back to the application: a task made ready by
+ * something other than its own trap (SIGCONT, a new clone, a wake-up that
+ * queued it) may have signals to take first. Returns whether it may run.
+ */
+function prepareToRun(k: Kernel, t: Task): boolean {
+  if (t.exiting || t.mayHaveSignals) {
+    afterHandling(k, t, true);
+    return t.state.kind === "ready";
+  }
+  return true;
 }
 
 /** Dispatches one trap of `t`. */

@@ -117,9 +117,10 @@ function signalWakeUp(k: Kernel, t: Task, fatal: boolean): void {
     if (st.block.interruptible || fatal) k.wake(t, "interrupted");
   } else if (st.kind === "running") {
     t.ctx.interrupt();
-  } else if (st.kind === "stopped" && fatal) {
-    k.makeReady(t);
   }
+  // A stopped task takes no signal but SIGKILL (wants_signal: "if
+  // (task_is_stopped_or_traced(p)) return false"); SIGKILL goes through
+  // groupExit, which wakes stopped tasks itself.
 }
 
 /**
@@ -185,7 +186,7 @@ export function sendToGroup(k: Kernel, tg: ThreadGroup, info: SigInfo): number {
   const bit = sigBit(info.signo);
   const candidates = [any, ...tg.tasks];
   for (const t of candidates) {
-    if ((t.sigMask & bit) === 0n && t.state.kind !== "exited") {
+    if ((t.sigMask & bit) === 0n && t.state.kind !== "exited" && t.state.kind !== "stopped") {
       // complete_signal: a fatal signal takes the whole group down at once.
       if (isFatal(t, info.signo)) {
         signalWakeUp(k, t, true);
@@ -250,6 +251,7 @@ export function notifyParentJobControl(
  * Preconditions: `t.state.kind === "ready"`; on behalf of `t`.
  */
 export function deliverSignals(k: Kernel, t: Task): void {
+  let handled = false;
   for (;;) {
     if (t.exiting || t.tg.exit.kind !== "alive") {
       t.exiting = true;
@@ -289,8 +291,12 @@ export function deliverSignals(k: Kernel, t: Task): void {
       forceSignal(k, t, newSigInfo(SIGSEGV, 0x80 /* SI_KERNEL */, "kill"));
       continue;
     }
-    return;
+    // Like Linux's exit-to-user loop, keep delivering: each further
+    // deliverable signal gets a frame on top (its handler runs first).
+    t.syscallNr = -1;
+    handled = true;
   }
+  if (handled) return;
   restartIfNeeded(t);
   if (t.savedSigMask !== null) {
     t.sigMask = t.savedSigMask;
@@ -451,10 +457,9 @@ function setupFrame(k: Kernel, t: Task, info: SigInfo): boolean {
 
   t.sigMask = (oldMask | a.mask | ((a.flags & SA_NODEFER) === 0 ? sigBit(sig) : 0n)) & ~UNBLOCKABLE;
   t.savedSigMask = null;
-  if ((a.flags & SA_RESETHAND) !== 0) {
-    a.handler = SIG_DFL;
-    a.flags &= ~SA_RESETHAND;
-  }
+  // SA_RESETHAND: "Restore the signal action to the default upon entry to
+  // the signal handler" (the flags themselves are left as they were).
+  if ((a.flags & SA_RESETHAND) !== 0) a.handler = SIG_DFL;
   void k;
   return true;
 }
@@ -478,7 +483,8 @@ export function sigreturn(k: Kernel, t: Task): number {
   if (t.mm.copyIn(frame, buf) < 0) {
     forceSignal(k, t, newSigInfo(SIGSEGV, 0x80, "kill"));
     t.noRestart = true;
-    return regU64(regs, REG_RAX);
+    t.raxRestored = true;
+    return 0;
   }
   const dv = new DataView(buf.buffer);
   const get = (off: number): number => Number(dv.getBigUint64(off, true));
@@ -489,7 +495,8 @@ export function sigreturn(k: Kernel, t: Task): number {
     if (t.mm.copyIn(fpAddr, fp) < 0) {
       forceSignal(k, t, newSigInfo(SIGSEGV, 0x80, "kill"));
       t.noRestart = true;
-      return regU64(regs, REG_RAX);
+      t.raxRestored = true;
+      return 0;
     }
     try {
       t.ctx.setFPState(fp);
@@ -497,7 +504,8 @@ export function sigreturn(k: Kernel, t: Task): number {
       // A corrupt FP image (bad XSAVE header) is the program's fault.
       forceSignal(k, t, newSigInfo(SIGSEGV, 0x80, "kill"));
       t.noRestart = true;
-      return regU64(regs, REG_RAX);
+      t.raxRestored = true;
+      return 0;
     }
   }
   const oldFlags = regU64(regs, REG_EFLAGS);
@@ -519,5 +527,6 @@ export function sigreturn(k: Kernel, t: Task): number {
     else t.altStack = { sp: ssSp, size: ssSize, flags: ssFlags & SS_AUTODISARM };
   }
   t.noRestart = true;
-  return regU64(regs, REG_RAX);
+  t.raxRestored = true;
+  return 0;
 }

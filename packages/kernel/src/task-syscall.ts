@@ -12,7 +12,7 @@ import {
   ETIMEDOUT,
   SYS_restart_syscall,
 } from "@tsvisor/abi";
-import { REG_ORIG_RAX, REG_RAX, REG_RIP, regU64, setReg } from "@tsvisor/platform";
+import { REG_ORIG_RAX, REG_RAX, REG_RIP, regS64, regU64, setReg } from "@tsvisor/platform";
 import { type Kernel, SentryPanic } from "./kernel.js";
 import { formatSyscall } from "./strace.js";
 import { type Block, isBlock, monotonicMs } from "./syscalls/syscall.js";
@@ -41,6 +41,7 @@ export function dispatchSyscall(k: Kernel, t: Task): void {
   const nr = regs[2 * REG_ORIG_RAX + 1] === 0 ? regs[2 * REG_ORIG_RAX]! : -1;
   t.syscallNr = nr;
   t.noRestart = false;
+  t.raxRestored = false;
   let r: number | Block;
   try {
     r = invoke(k, t, nr);
@@ -72,7 +73,8 @@ export function completeSyscall(k: Kernel, t: Task, r: number | Block): void {
     blockTask(k, t, r);
     return;
   }
-  setReg(t.ctx.regs, REG_RAX, r);
+  if (t.raxRestored) r = regS64(t.ctx.regs, REG_RAX);
+  else setReg(t.ctx.regs, REG_RAX, r);
   if (k.hook?.exit !== undefined) k.hook.exit(t, t.syscallNr, r);
   if (k.strace !== undefined) k.strace(formatSyscall(t, t.syscallNr, r));
   t.state = { kind: "ready" };

@@ -98,6 +98,12 @@ export class Task implements Waiter {
    */
   noRestart = false;
   /**
+   * Set by rt_sigreturn: rax already holds the restored value (any 64-bit
+   * value, not representable as a handler's number result); the dispatcher
+   * must not overwrite it.
+   */
+  raxRestored = false;
+  /**
    * restart_syscall(2)'s continuation, set when a syscall returns
    * -ERESTART_RESTARTBLOCK (nanosleep and friends).
    */

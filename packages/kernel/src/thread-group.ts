@@ -76,6 +76,8 @@ export class ThreadGroup {
   readonly pending = new PendingSignals();
   /** Notified when a child changes state (exit, stop, continue) for wait(2). */
   readonly childEvents = new WaitQueue();
+  /** Notified when a task of this group exits (exec's de_thread waits on it). */
+  readonly threadExits = new WaitQueue();
   exit: GroupExitState = { kind: "alive" };
   /** A group stop was requested and not all tasks have stopped yet. */
   groupStopPending = false;

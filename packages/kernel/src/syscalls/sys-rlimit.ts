@@ -53,6 +53,7 @@ function setLimit(t: Task, target: Task, resource: number, r: Rlimit): number {
   if (r.max > old.max && !t.creds.hasCapability()) return -EPERM;
   if (resource === RLIMIT_NOFILE && r.max > NR_OPEN) return -EPERM;
   target.tg.rlimits[resource] = { cur: r.cur, max: r.max };
+  if (resource === RLIMIT_NOFILE) target.fdTable.nofile = Math.min(r.cur, NR_OPEN);
   // Keep mm's enforced limits in step.
   const lim = (target.mm as unknown as { limits?: Record<string, number> }).limits;
   if (lim !== undefined) {

@@ -212,13 +212,15 @@ export function sysWait4(t: Task, a: SyscallArgs): number | Block {
   else if (pid === 0) target = { kind: "pgid", pgid: t.tg.pgid };
   else target = { kind: "pid", pid };
   const opts = options | WEXITED;
-  const attempt = (): number | Block => {
+  // do_wait: every wake-up rescans the children first (so a child reaped
+  // meanwhile gives ECHILD even if a signal woke us), and only a still-empty
+  // scan with a signal pending returns ERESTARTSYS.
+  const attempt = (interrupted: boolean): number | Block => {
     const r = findWaitable(t.kernel, t, target, opts);
     if (typeof r === "number") {
       if (r === 0 && (options & WNOHANG) === 0) {
-        return block(t.tg.childEvents, {
-          resume: (_t, why) => (why === "woken" ? attempt() : -ERESTARTSYS),
-        });
+        if (interrupted) return -ERESTARTSYS;
+        return block(t.tg.childEvents, { resume: (_t, why) => attempt(why !== "woken") });
       }
       return r;
     }
@@ -231,7 +233,7 @@ export function sysWait4(t: Task, a: SyscallArgs): number | Block {
       return -EFAULT;
     return r.pid;
   };
-  return attempt();
+  return attempt(false);
 }
 
 /** waitid(2): idtype, id, infop, options, rusage. */
@@ -265,14 +267,13 @@ export function sysWaitid(t: Task, a: SyscallArgs): number | Block {
     default:
       return -EINVAL; // P_PIDFD: pidfds are not implemented
   }
-  const attempt = (): number | Block => {
+  const attempt = (interrupted: boolean): number | Block => {
     const r = findWaitable(t.kernel, t, target, options);
     const info = new Uint8Array(128);
     if (typeof r === "number") {
       if (r === 0 && (options & WNOHANG) === 0) {
-        return block(t.tg.childEvents, {
-          resume: (_t, why) => (why === "woken" ? attempt() : -ERESTARTSYS),
-        });
+        if (interrupted) return -ERESTARTSYS;
+        return block(t.tg.childEvents, { resume: (_t, why) => attempt(why !== "woken") });
       }
       if (r === 0 && infop !== 0 && t.mm.copyOut(infop, info) !== 128) return -EFAULT;
       return r;
@@ -290,7 +291,7 @@ export function sysWaitid(t: Task, a: SyscallArgs): number | Block {
       return -EFAULT;
     return 0;
   };
-  return attempt();
+  return attempt(false);
 }
 
 /** Convenience for handlers that need EPERM. */
