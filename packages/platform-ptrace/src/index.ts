@@ -1,2 +1,21 @@
-// Filled in by its issue; nothing public yet.
-export {};
+/**
+ * @tsvisor/platform-ptrace: a tsvisor execution platform over ptrace.
+ * Application threads run in seccomp-locked stub processes under
+ * PTRACE_SYSEMU; their syscalls and faults stop in the Sentry.
+ *
+ * @packageDocumentation
+ */
+import { provider } from "./platform.js";
+
+export { PtraceAddressSpace, StubDiedError } from "./address-space.js";
+export { PtraceContext } from "./context.js";
+export { PtraceMemoryFile } from "./memory-file.js";
+export {
+  DEFAULT_MEMORY_FILE_SIZE,
+  MAX_USER_ADDRESS,
+  MIN_USER_ADDRESS,
+  PtracePlatform,
+  provider,
+} from "./platform.js";
+
+export default provider;
