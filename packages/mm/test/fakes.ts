@@ -85,20 +85,30 @@ export class TestAddressSpace implements AddressSpace {
   unmap(addr: number, length: number): number {
     this.check(addr, length);
     this.calls.push(`unmap ${addr.toString(16)} ${length / PAGE_SIZE}`);
-    for (let i = 0; i < length / PAGE_SIZE; i++) this.pages.delete(addr / PAGE_SIZE + i);
+    this.forRange(addr, length, (vpn) => this.pages.delete(vpn));
     return 0;
   }
   protect(addr: number, length: number, prot: number): number {
     this.check(addr, length);
     this.calls.push(`protect ${addr.toString(16)} ${length / PAGE_SIZE} ${prot}`);
-    for (let i = 0; i < length / PAGE_SIZE; i++) {
-      const m = this.pages.get(addr / PAGE_SIZE + i);
+    this.forRange(addr, length, (vpn) => {
+      const m = this.pages.get(vpn);
       if (m !== undefined) m.prot = prot;
-    }
+    });
     return 0;
   }
   release(): void {
     this.released = true;
+  }
+  /** Calls `fn` for each mapped page in the range (walking whichever is smaller). */
+  private forRange(addr: number, length: number, fn: (vpn: number) => void): void {
+    const first = addr / PAGE_SIZE;
+    const n = length / PAGE_SIZE;
+    if (n <= this.pages.size) {
+      for (let i = 0; i < n; i++) if (this.pages.has(first + i)) fn(first + i);
+    } else {
+      for (const vpn of [...this.pages.keys()]) if (vpn >= first && vpn < first + n) fn(vpn);
+    }
   }
   /** The mirror of the page holding `addr`, if any. */
   at(addr: number): Mirror | undefined {
