@@ -13,7 +13,7 @@
 const OTHER_ARCH =
   /(MIPS|PPC|ALPHA|IA_64|SPARC|PARISC|ARM|AARCH64|S390|SH_|LOONGARCH|RISCV|NIOS|HP_|SUNW|CSKY|C6000|TILE|MN10|M32R|M68K|OR1K|ARC_|CRIS|HEX|BPF|METAG|MICROBLAZE|NDS32|XTENSA|BLACKFIN|FRV|ALTERA|SCORE|IRIX|LINUX_A|I386|386|SYMINFO|VERSYM|VER_|ODK|OEX|RHF|LL_|DN_|DF_1|ELF_NOTE|GNU_PROPERTY_(?!X86)|IBT|_IA64|NT_VMCOREDD)/;
 
-/** @type {Array<{file: string, title: string, doc: string, headers: string[], defines?: string[], include: RegExp, exclude?: RegExp, extra?: string[]}>} */
+/** @type {Array<{file: string, title: string, doc: string, headers: string[], defines?: string[], include: RegExp, exclude?: RegExp, extra?: string[], decimal?: boolean}>} */
 export const FAMILIES = [
   {
     file: "signal",
@@ -194,6 +194,7 @@ export const FAMILIES = [
     include:
       /^(EI_[A-Z]+|ELFMAG[0-3]|SELFMAG|ELFCLASS[A-Z0-9]+|ELFDATA[A-Z0-9]+|EV_[A-Z]+|ELFOSABI_[A-Z0-9_]+|ET_[A-Z]+|EM_(NONE|386|X86_64)|PT_[A-Z_0-9]+|PF_[A-Z]+|SHT_[A-Z_0-9]+|SHF_[A-Z_]+|SHN_[A-Z]+|STB_[A-Z]+|STT_[A-Z_]+|STV_[A-Z]+|DT_[A-Z_0-9]+|NT_[A-Z_0-9]+|R_X86_64_[A-Z_0-9]+|AT_[A-Z_0-9]+|ELF_NOTE_GNU)$/,
     exclude: OTHER_ARCH,
+    extra: ["EM_386"],
   },
   {
     file: "ptrace",
@@ -245,5 +246,14 @@ export const FAMILIES = [
     include:
       /^(IPC_[A-Z]+|SHM_[A-Z]+|FD_SETSIZE|PER_[A-Z_0-9]+|ADDR_[A-Z_0-9]+|MMAP_PAGE_ZERO|READ_IMPLIES_EXEC|SHORT_INODE|WHOLE_SECONDS|STICKY_TIMEOUTS|UNAME26|FDPIC_FUNCPTRS|MEMBARRIER_CMD_[A-Z_]+)$/,
     exclude: /^(SHM_HUGE_.*)$/,
+  },
+  {
+    file: "limits",
+    decimal: true,
+    title: "Kernel limits",
+    doc: "Limits from <linux/limits.h> (PATH_MAX, NAME_MAX, PIPE_BUF, XATTR_*_MAX, NGROUPS_MAX, ...), execve(2)'s MAX_ARG_STRLEN / MAX_ARG_STRINGS / BINPRM_BUF_SIZE (<linux/binfmts.h>) and the x86-64 page size (<sys/user.h>). execve(2): ARG_MAX is historical; the real limit on argv+envp is a quarter of RLIMIT_STACK (at least 32 pages), with each string at most MAX_ARG_STRLEN.",
+    headers: ["sys/user.h", "linux/limits.h", "linux/binfmts.h"],
+    defines: [],
+    include: /^(NR_OPEN|NGROUPS_MAX|ARG_MAX|LINK_MAX|MAX_CANON|MAX_INPUT|NAME_MAX|PATH_MAX|PIPE_BUF|XATTR_(NAME|SIZE|LIST)_MAX|RTSIG_MAX|MAX_ARG_STRLEN|MAX_ARG_STRINGS|BINPRM_BUF_SIZE|PAGE_SHIFT|PAGE_SIZE|AT_FLAGS_PRESERVE_ARGV0)$/,
   },
 ];

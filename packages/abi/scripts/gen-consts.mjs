@@ -16,9 +16,9 @@ const seen = new Map();
 /** file -> generated sections. */
 const files = new Map();
 
-function literal(v) {
+function literal(v, decimal) {
   if (typeof v === "bigint") return `0x${v.toString(16)}n`;
-  if (v < 0) return String(v);
+  if (v < 0 || decimal) return String(v);
   return v > 100 ? `0x${v.toString(16)}` : String(v);
 }
 
@@ -53,7 +53,7 @@ for (const fam of FAMILIES) {
     " *",
     ` * Source: ${fam.headers.map((h) => `<${h}>`).join(", ")}.`,
     " */",
-    ...names.map((n) => `export const ${n} = ${literal(values.get(n))};`),
+    ...names.map((n) => `export const ${n} = ${literal(values.get(n), fam.decimal)};`),
   ].join("\n");
   const list = files.get(fam.file) ?? [];
   list.push(section);

@@ -52,6 +52,7 @@ export const ET_HIOS = 0xfeff;
 export const ET_LOPROC = 0xff00;
 export const ET_HIPROC = 0xffff;
 export const EM_NONE = 0;
+export const EM_386 = 3;
 export const EM_X86_64 = 62;
 export const EV_NONE = 0;
 export const EV_CURRENT = 1;

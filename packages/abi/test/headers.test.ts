@@ -16,6 +16,7 @@ import * as futex from "../src/futex.js";
 import * as capability from "../src/capability.js";
 import * as ioctl from "../src/ioctl.js";
 import * as ipc from "../src/ipc.js";
+import * as limits from "../src/limits.js";
 import * as mount from "../src/mount.js";
 import * as seccomp from "../src/seccomp.js";
 import * as xattr from "../src/xattr.js";
@@ -146,6 +147,7 @@ const FAMILIES: [string, Consts, string[], string[]?][] = [
   ["ptrace", ptrace, ["sys/ptrace.h"]],
   ["mount", mount, ["sys/mount.h", "sys/statvfs.h", "linux/magic.h"]],
   ["xattr", xattr, ["sys/xattr.h"]],
+  ["limits", limits, ["sys/user.h", "linux/limits.h", "linux/binfmts.h"], []],
   ["seccomp", seccomp, ["linux/seccomp.h", "linux/filter.h", "linux/audit.h"], []],
   ["capability", capability, ["linux/capability.h"], []],
   [
