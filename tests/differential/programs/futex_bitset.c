@@ -19,7 +19,7 @@ int main(void) {
   int bits[3] = {1, 2, 4};
   for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, waiter, (void *)(long)bits[i]);
   while (atomic_load(&started) < 3) usleep(1000);
-  usleep(50000);
+  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
   EQ("wake bit 2 only", syscall(SYS_futex, &word, FUTEX_WAKE_BITSET_PRIVATE, 10, NULL, NULL, 2), 1);
   pthread_join(t[1], NULL);
   EQ("mask after first", atomic_load(&woke_mask), 2);
@@ -35,7 +35,7 @@ int main(void) {
   atomic_store(&started, 0);
   pthread_create(&t[0], NULL, waiter, (void *)16L);
   while (atomic_load(&started) < 1) usleep(1000);
-  usleep(50000);
+  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
   EQ("plain WAKE matches any bitset", syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 1);
   pthread_join(t[0], NULL);
   return t_done();

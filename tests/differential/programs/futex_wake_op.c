@@ -41,7 +41,7 @@ int main(void) {
   pthread_create(&a, NULL, w1, NULL);
   pthread_create(&b, NULL, w2, NULL);
   while (atomic_load(&started) < 2) usleep(1000);
-  usleep(50000);
+  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
   long r = syscall(SYS_futex, &f1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &f2, OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_GT, 7));
   EQ("woke both (cmp true)", r, 2);
   pthread_join(a, NULL);
@@ -54,7 +54,7 @@ int main(void) {
   pthread_create(&a, NULL, w1, NULL);
   pthread_create(&b, NULL, w2, NULL);
   while (atomic_load(&started) < 2) usleep(1000);
-  usleep(50000);
+  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
   r = syscall(SYS_futex, &f1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &f2, OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_LT, 0));
   EQ("woke one (cmp false)", r, 1);
   pthread_join(a, NULL);

@@ -31,7 +31,12 @@ export const BUSYBOX = "/bin/busybox";
 const SCRIPT_DIR = "/tmp/tsvisor-diff-bb";
 const EXISTING = "/tmp/tsvisor-diff-bb-existing";
 const EXISTING_TEXT = "host copy\n";
-/** A fixed mtime for EXISTING (2001-09-09), so any change to it shows. */
+/**
+ * A fixed mtime for EXISTING (2001-09-09), so any change to it shows. The
+ * script overwrites and moves EXISTING without printing its old content:
+ * whether the sandbox sees the host's /tmp at all is the CLI's choice, but
+ * nothing it does there may reach the host.
+ */
 const EXISTING_MTIME = 1_000_000_000;
 
 const FILE_SCRIPT = `
@@ -46,7 +51,6 @@ echo "big size: $(wc -c < $d/big)"
 ls -1 $d $d/sub
 ln -s sub/renamed $d/link
 echo "via link: $(head -1 $d/link)"
-echo "existing before: $(cat ${EXISTING})"
 echo sandbox > ${EXISTING}
 echo "existing after: $(cat ${EXISTING})"
 mv ${EXISTING} $d/moved-existing

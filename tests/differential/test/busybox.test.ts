@@ -20,7 +20,6 @@ const EXPECT_STDOUT: Record<string, RegExp[]> = {
     /^renamed: one two $/m,
     /^big size: 5000$/m,
     /^via link: one$/m,
-    /^existing before: host copy$/m,
     /^existing after: sandbox$/m,
     /^existing moved away$/m,
   ],
