@@ -64,7 +64,7 @@ static const struct sock_filter filter[] = {
     ALLOW,
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_rt_sigreturn, 0, 1),
     ALLOW,
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, 0, 5),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, 0, 6),
     /* mmap: flags (arg 3) must be exactly MAP_SHARED|MAP_FIXED, fd (arg 4) STUB_FD. */
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(3)),
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MAP_SHARED_FIXED, 0, 2),

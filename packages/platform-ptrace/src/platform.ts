@@ -44,6 +44,7 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
   readonly native: PtraceNative;
   readonly kickSignal: number;
   readonly memfd: number;
+  /** Process group of all stubs; also the pid of the anchor stub that leads it. */
   readonly pgid: number;
   readonly fpStateSize: number;
   readonly template: Uint32Array = newRegisters();

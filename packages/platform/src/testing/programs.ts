@@ -134,14 +134,14 @@ export interface Programs {
   readonly sym: Readonly<Record<string, number>>;
 }
 
-/** Assembles PROGRAMS_S with gcc/objcopy/nm into a flat blob. */
-export function assemblePrograms(): Programs {
+/** Assembles `source` (default PROGRAMS_S) with gcc/objcopy/nm into a flat blob. */
+export function assemblePrograms(source: string = PROGRAMS_S): Programs {
   const dir = mkdtempSync(join(tmpdir(), "tsvisor-conformance-"));
   try {
     const src = join(dir, "programs.S");
     const obj = join(dir, "programs.o");
     const bin = join(dir, "programs.bin");
-    writeFileSync(src, PROGRAMS_S);
+    writeFileSync(src, source);
     execFileSync("gcc", ["-c", "-o", obj, src]);
     execFileSync("objcopy", ["-O", "binary", "-j", ".text", obj, bin]);
     const nm = execFileSync("nm", [obj], { encoding: "utf8" });
