@@ -150,6 +150,28 @@ const report = (name, total, n, unit, extra = "") => {
   as.release();
 }
 
+// 1b. The same two threads, with waitAny spinning up to 200 us before it sleeps.
+{
+  const q = provider.create({ memoryFileSize: 64 * 1024 * 1024, waitSpinUs: 200 });
+  const as = q.newAddressSpace();
+  const code = assemble("1: mov $110, %eax\n syscall\n jmp 1b");
+  q.memoryFile.chunk(0).set(code, 0);
+  as.mapFile(CODE, 4096, 0, PROT_READ | PROT_EXEC);
+  const cs = [q.newContext(), q.newContext()];
+  for (const c of cs) {
+    start(c);
+    c.resume(as);
+  }
+  const n2 = N / 10;
+  const t2 = performance.now();
+  for (let done = 0; done < n2; done++) q.waitAny(-1).resume(as);
+  report("syscall round trip (2 ctx, waitAny spins)", (performance.now() - t2) / 1000, n2, "syscall");
+  for (const c of cs) c.interrupt();
+  q.waitAny(-1);
+  q.waitAny(-1);
+  q.release();
+}
+
 // 2. Page-fault heavy: touch N/10 fresh pages; the Sentry maps each on its fault.
 {
   const pages = Math.min(N / 10, 20000);

@@ -268,7 +268,9 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   struct sigaction sa;
   memset(&sa, 0, sizeof(sa));
   sa.sa_sigaction = KickHandler;
-  sa.sa_flags = SA_SIGINFO;
+  // SA_RESTART: a late kick must not fail the thread's other system calls;
+  // KVM_RUN itself returns EINTR regardless.
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigemptyset(&sa.sa_mask);
   if (sigaction(g_kick_signal, &sa, nullptr) != 0) return ThrowErrno(env, "sigaction", errno);
   return env.Undefined();
