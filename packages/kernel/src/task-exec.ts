@@ -14,6 +14,7 @@
  *    no alternate stack, the vfork parent released.
  */
 import {
+  BUS_ADRERR,
   E2BIG,
   EFAULT,
   ELIBBAD,
@@ -26,6 +27,7 @@ import {
   PROT_EXEC,
   PROT_READ,
   PROT_WRITE,
+  SIGBUS,
   SIGKILL,
   SIGSEGV,
   SS_DISABLE,
@@ -298,6 +300,14 @@ function commit(k: Kernel, t: Task, p: PreparedExec): number {
   tg.didExec = true;
   releaseVfork(k, t);
   t.noRestart = true;
+  if (loaded.beyondEof !== 0) {
+    // The image maps file pages past EOF: touching them is SIGBUS
+    // (BUS_ADRERR). tsvisor copies images instead of mapping them, so it
+    // raises that SIGBUS at once (the program starts by touching its code).
+    const info = newSigInfo(SIGBUS, BUS_ADRERR, "fault");
+    info.addr = loaded.beyondEof;
+    forceSignal(k, t, info);
+  }
   return 0;
 }
 
@@ -318,7 +328,7 @@ function load(
   t: Task,
   mm: TaskMemory,
   p: PreparedExec,
-): { entry: number; sp: number } | number {
+): { entry: number; sp: number; beyondEof: number } | number {
   const main = loadElf(mm, p.file, p.elf, p.elf.type === 3 ? ET_DYN_BASE : 0);
   if (typeof main === "number") return main;
   let entry = main.entry;
@@ -360,5 +370,5 @@ function load(
   mm.argEnd = st.argEnd;
   mm.envStart = st.envStart;
   mm.envEnd = st.envEnd;
-  return { entry, sp: st.sp };
+  return { entry, sp: st.sp, beyondEof: main.beyondEof };
 }

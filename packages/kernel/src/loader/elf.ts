@@ -19,6 +19,7 @@
  * A malformed file never throws: every field is range-checked as a number.
  */
 import {
+  EFAULT,
   EINVAL,
   EIO,
   ELFMAG0,
@@ -195,6 +196,11 @@ export interface LoadedImage {
   phdrAddr: number;
   /** One past the end of the highest segment's memory (where brk starts). */
   end: number;
+  /**
+   * First page of a segment whose file bytes lie beyond the end of the file
+   * (it would raise SIGBUS when touched), or 0.
+   */
+  beyondEof: number;
 }
 
 /** Protection of a segment from its p_flags. */
@@ -246,6 +252,7 @@ export function loadElf(
   }
   let end = 0;
   let phdrAddr = 0;
+  let beyondEof = 0;
   for (const p of loads) {
     const vaddr = bias + p.vaddr;
     const start = pageDown(vaddr);
@@ -269,7 +276,14 @@ export function loadElf(
       let copyEnd = pageUp(fileEnd) - start;
       if (p.memsz > p.filesz) copyEnd = fileEnd - start;
       const want = Math.min(copyEnd, f.size - fileStart);
-      if (p.offset + p.filesz > f.size) return -EIO; // pages beyond EOF would SIGBUS
+      if (p.offset + p.filesz > f.size) {
+        // Pages of a private file mapping beyond EOF raise SIGBUS when
+        // touched; zeroing a bss tail there (padzero) fails first, which
+        // Linux turns into SIGSEGV after the point of no return.
+        if (p.memsz > p.filesz) return -EFAULT;
+        const eofPage = pageUp(start + Math.max(0, f.size - fileStart));
+        if (beyondEof === 0 || eofPage < beyondEof) beyondEof = eofPage;
+      }
       if (want > 0) {
         const buf = new Uint8Array(want);
         const n = f.readAt(fileStart, buf);
@@ -286,5 +300,5 @@ export function loadElf(
       phdrAddr = vaddr + (img.phoff - p.offset);
     }
   }
-  return { bias, entry: img.entry + bias, phdrAddr, end };
+  return { bias, entry: img.entry + bias, phdrAddr, end, beyondEof };
 }
