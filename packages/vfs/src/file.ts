@@ -337,9 +337,8 @@ export class DirectoryFile extends FileDescription {
     if (!this.snapshot || this.offset === 0) {
       const r = inode.readdir();
       if (typeof r === "number") return r;
-      const self = inode.stat();
       this.snapshot = [
-        { name: ".", ino: self.ino, type: 4 },
+        { name: ".", ino: inode.inoNumber, type: 4 },
         { name: "..", ino: this.dotdotIno(), type: 4 },
         ...r,
       ];

@@ -24,6 +24,7 @@ import {
   type FsCreds,
   Inode,
   modeToDirentType,
+  type PermAttrs,
   type SetAttr,
   type StatData,
   type Timespec,
@@ -161,6 +162,28 @@ export class HostInode extends Inode {
     } catch {
       return this.type;
     }
+  }
+
+  override get fileType(): number {
+    return this.type;
+  }
+
+  override attrs(): PermAttrs {
+    try {
+      const s = fs.lstatSync(this.hostPath);
+      return { mode: s.mode, uid: s.uid, gid: s.gid };
+    } catch {
+      return { mode: this.type, uid: 0, gid: 0 };
+    }
+  }
+
+  override get inoNumber(): number {
+    return this.hostIno;
+  }
+
+  /** Host files removed behind the Sentry's back are not tracked (no syscall per check). */
+  override get unlinked(): boolean {
+    return false;
   }
 
   override get isDir(): boolean {

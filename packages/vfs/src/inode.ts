@@ -73,6 +73,13 @@ export interface FsCreds {
   readonly groups: readonly number[];
 }
 
+/** What permission checks read from an inode. */
+export interface PermAttrs {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
 /** Root's credentials. */
 export const ROOT_CREDS: FsCreds = { euid: 0, egid: 0, groups: [] };
 
@@ -166,12 +173,36 @@ export abstract class Inode {
     return this.stat().mode;
   }
 
+  /** The file type (S_IFMT bits), which never changes for an inode. */
+  get fileType(): number {
+    return this.mode & S_IFMT;
+  }
+
   get isDir(): boolean {
-    return (this.mode & S_IFMT) === S_IFDIR;
+    return this.fileType === S_IFDIR;
   }
 
   get isSymlink(): boolean {
-    return (this.mode & S_IFMT) === S_IFLNK;
+    return this.fileType === S_IFLNK;
+  }
+
+  /**
+   * The attributes permission checks need (mode, uid, gid), cheaper than
+   * a full stat() on file systems that can skip timestamps.
+   */
+  attrs(): PermAttrs {
+    const st = this.stat();
+    return { mode: st.mode, uid: st.uid, gid: st.gid };
+  }
+
+  /** st_ino (cheaper than stat() where the number is known). */
+  get inoNumber(): number {
+    return this.stat().ino;
+  }
+
+  /** Whether the file has been removed from the tree (nlink 0 for a directory). */
+  get unlinked(): boolean {
+    return this.stat().nlink === 0;
   }
 
   /**

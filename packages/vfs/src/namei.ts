@@ -16,16 +16,7 @@
  */
 
 import type { FsCreds, Inode } from "./inode.js";
-import {
-  EACCES,
-  ELOOP,
-  ENAMETOOLONG,
-  ENOENT,
-  ENOTDIR,
-  MAXSYMLINKS,
-  NAME_MAX,
-  PATH_MAX,
-} from "./linux.js";
+import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, MAXSYMLINKS, NAME_MAX, PATH_MAX } from "./linux.js";
 import type { Location } from "./mount.js";
 import { checkPermission, MAY_EXEC } from "./permission.js";
 
@@ -92,11 +83,21 @@ export class Walker {
    * Checks that `dir` is a searchable directory.
    */
   step(dir: Location, name: string): Location | number {
-    const st = dir.inode.stat();
-    if ((st.mode & 0o170000) !== 0o040000) return -ENOTDIR;
-    const p = checkPermission(st.mode, st.uid, st.gid, this.creds, MAY_EXEC);
+    const p = this.mayLookup(dir.inode);
     if (p < 0) return p;
     return this.lookupIn(dir, name);
+  }
+
+  /**
+   * may_lookup: `dir` must be a directory searchable by the walker's
+   * credentials. Root may search every directory (CAP_DAC_OVERRIDE), so its
+   * walks skip reading attributes.
+   */
+  mayLookup(dir: Inode): number {
+    if (!dir.isDir) return -ENOTDIR;
+    if (this.creds.euid === 0) return 0;
+    const a = dir.attrs();
+    return checkPermission(a.mode, a.uid, a.gid, this.creds, MAY_EXEC);
   }
 
   /** Like step() without the search-permission check (the caller did it). */
@@ -150,9 +151,8 @@ export class Walker {
       if (!cur.inode.isDir) return -ENOTDIR;
     }
     // The last component is looked up in `cur`: it must be a searchable directory.
-    const st = cur.inode.stat();
-    if ((st.mode & 0o170000) !== 0o040000) return -ENOTDIR;
-    if (checkPermission(st.mode, st.uid, st.gid, this.creds, MAY_EXEC) < 0) return -EACCES;
+    const perm = this.mayLookup(cur.inode);
+    if (perm < 0) return perm;
     const name = comps[end - 1]!;
     if (name.length > NAME_MAX) return -ENAMETOOLONG;
     return { dir: cur, name, trailingSlash };
@@ -198,7 +198,7 @@ export class Walker {
         cur = { mount: m.parent, inode: m.mountpoint };
         continue;
       }
-      if (cur.inode.isDir && cur.inode.stat().nlink === 0) return -ENOENT;
+      if (cur.inode.isDir && cur.inode.unlinked) return -ENOENT;
       const name = cur.inode.dirName();
       const parent = cur.inode.parentDir();
       if (name === null || !parent) return -ENOENT;

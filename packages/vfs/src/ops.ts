@@ -127,8 +127,8 @@ export function lookupAt(
 }
 
 function permission(inode: Inode, creds: FsCreds, mask: number): number {
-  const st = inode.stat();
-  return checkPermission(st.mode, st.uid, st.gid, creds, mask);
+  const a = inode.attrs();
+  return checkPermission(a.mode, a.uid, a.gid, creds, mask);
 }
 
 /** may_create: write and search permission on the directory. */
@@ -144,11 +144,11 @@ function mayCreate(dir: Location, creds: FsCreds): number {
  * directory containing it" (unlink(2)).
  */
 function mayDelete(dir: Location, victim: Location, creds: FsCreds): number {
-  const dst = dir.inode.stat();
+  const dst = dir.inode.attrs();
   const r = checkPermission(dst.mode, dst.uid, dst.gid, creds, MAY_WRITE | MAY_EXEC);
   if (r < 0) return r;
   if (dst.mode & S_ISVTX && creds.euid !== 0) {
-    const vst = victim.inode.stat();
+    const vst = victim.inode.attrs();
     if (vst.uid !== creds.euid && dst.uid !== creds.euid) return -EPERM;
   }
   return 0;
@@ -170,12 +170,12 @@ function joinPath(dirPath: string | number, name: string): string {
  */
 function makeFile(w: Walker, loc: Location, flags: number, path: string): FileDescription | number {
   if (flags & O_PATH) return new PathFile(flags, loc, path);
-  const type = loc.inode.mode & S_IFMT;
+  const type = loc.inode.fileType;
   switch (type) {
     case S_IFDIR: {
       const r = loc.inode.prepareOpen(flags);
       if (r < 0) return r;
-      return new DirectoryFile(flags, loc, path, () => w.parentOf(loc).inode.stat().ino);
+      return new DirectoryFile(flags, loc, path, () => w.parentOf(loc).inode.inoNumber);
     }
     case S_IFREG: {
       const r = loc.inode.prepareOpen(flags);
@@ -268,7 +268,7 @@ export function openat(
     loc = r;
     fullPath = loc.inode.isDir ? String(w.pathOf(loc)) : joinPath(w.pathOf(p.dir), p.name);
   }
-  const type = loc.inode.mode & S_IFMT;
+  const type = loc.inode.fileType;
   if (flags & O_DIRECTORY && type !== S_IFDIR) return -ENOTDIR;
   // open(2): "O_NOFOLLOW: If the trailing component (i.e., basename) of
   // pathname is a symbolic link, then the open fails, with the error
@@ -772,7 +772,7 @@ export function utimensat(
 const EFAULT_OR_EINVAL = 14;
 
 function truncateLocation(loc: Location, length: number, creds: FsCreds | null): number {
-  const type = loc.inode.mode & S_IFMT;
+  const type = loc.inode.fileType;
   if (type === S_IFDIR) return -EISDIR;
   if (type !== S_IFREG) return -EINVAL;
   if (loc.mount.readOnly) return -EROFS;
@@ -797,7 +797,7 @@ export function ftruncate(t: VfsTask, fd: number, length: number): number {
   if (!f || f.flags & O_PATH) return -EBADF;
   if (length < 0) return -EINVAL;
   if (!f.location || !f.writable) return -EINVAL;
-  if ((f.location.inode.mode & S_IFMT) !== S_IFREG) return -EINVAL;
+  if (f.location.inode.fileType !== S_IFREG) return -EINVAL;
   return truncateLocation(f.location, length, null);
 }
 
@@ -829,7 +829,7 @@ export function faccessat(
   );
   if (typeof loc === "number") return loc;
   if (mode === 0) return 0;
-  const type = loc.inode.mode & S_IFMT;
+  const type = loc.inode.fileType;
   if (mode & 2 && loc.mount.readOnly && (type === S_IFREG || type === S_IFDIR || type === S_IFLNK))
     return -EROFS;
   return permission(loc.inode, creds, mode);

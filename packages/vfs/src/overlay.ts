@@ -23,6 +23,7 @@ import {
   type FsCreds,
   Inode,
   modeToDirentType,
+  type PermAttrs,
   ROOT_CREDS,
   type SetAttr,
   type StatData,
@@ -48,8 +49,7 @@ const UPPER_INO_BASE = 2 ** 48;
 const COPY_CHUNK = 1 << 20;
 
 function isWhiteout(i: Inode): boolean {
-  const st = i.stat();
-  return (st.mode & S_IFMT) === S_IFCHR && st.rdev === 0;
+  return i.fileType === S_IFCHR && i.stat().rdev === 0;
 }
 
 function isOpaque(i: Inode): boolean {
@@ -105,13 +105,28 @@ export class OverlayInode extends Inode {
   stat(): StatData {
     const st = this.real.stat();
     st.dev = this.fs.dev;
-    if (this.lower) st.ino = this.lower.stat().ino;
-    else st.ino = UPPER_INO_BASE + st.ino;
+    st.ino = this.inoNumber;
     return st;
+  }
+
+  override get inoNumber(): number {
+    return this.lower ? this.lower.inoNumber : UPPER_INO_BASE + this.upper!.inoNumber;
   }
 
   override get mode(): number {
     return this.real.mode;
+  }
+
+  override get fileType(): number {
+    return this.real.fileType;
+  }
+
+  override attrs(): PermAttrs {
+    return this.real.attrs();
+  }
+
+  override get unlinked(): boolean {
+    return this.real.unlinked;
   }
 
   override get isDir(): boolean {
@@ -159,7 +174,7 @@ export class OverlayInode extends Inode {
     // A non-directory copied up keeps its lower twin for a stable st_ino.
     if (up && !up.isDir && mergeLower) {
       const r = this.lower!.lookup(name);
-      if (typeof r !== "number" && !r.isDir && (r.mode & S_IFMT) === (up.mode & S_IFMT)) low = r;
+      if (typeof r !== "number" && !r.isDir && r.fileType === up.fileType) low = r;
     }
     if (!up && !low) return -ENOENT;
     const child = new OverlayInode(this.fs, this, name, up, low);
@@ -194,8 +209,7 @@ export class OverlayInode extends Inode {
     for (const name of names) {
       const i = this.lookup(name);
       if (typeof i === "number") continue;
-      const st = i.stat();
-      out.push({ name, ino: st.ino, type: modeToDirentType(st.mode) });
+      out.push({ name, ino: i.inoNumber, type: modeToDirentType(i.fileType) });
     }
     return out;
   }

@@ -15,6 +15,7 @@ import {
   FileSystem,
   type FsCreds,
   Inode,
+  type PermAttrs,
   modeToDirentType,
   now,
   type SetAttr,
@@ -122,6 +123,22 @@ export class TmpfsInode extends Inode {
 
   override get mode(): number {
     return this.modeBits;
+  }
+
+  override get fileType(): number {
+    return this.modeBits & S_IFMT;
+  }
+
+  override attrs(): PermAttrs {
+    return { mode: this.modeBits, uid: this.uid, gid: this.gid };
+  }
+
+  override get inoNumber(): number {
+    return this.ino;
+  }
+
+  override get unlinked(): boolean {
+    return this.nlink === 0;
   }
 
   stat(): StatData {
