@@ -1,5 +1,4 @@
 import {
-  type Context,
   type FaultTrap,
   PROT_READ,
   PROT_WRITE,
@@ -15,7 +14,6 @@ import {
   REG_RDX,
   REG_RIP,
   REG_RSI,
-  REG_RSP,
   regBig,
   regU64,
   setReg,
