@@ -165,7 +165,12 @@ const report = (name, total, n, unit, extra = "") => {
   const n2 = N / 10;
   const t2 = performance.now();
   for (let done = 0; done < n2; done++) q.waitAny(-1).resume(as);
-  report("syscall round trip (2 ctx, waitAny spins)", (performance.now() - t2) / 1000, n2, "syscall");
+  report(
+    "syscall round trip (2 ctx, waitAny spins)",
+    (performance.now() - t2) / 1000,
+    n2,
+    "syscall",
+  );
   for (const c of cs) c.interrupt();
   q.waitAny(-1);
   q.waitAny(-1);
