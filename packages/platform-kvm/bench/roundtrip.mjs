@@ -271,6 +271,14 @@ printf("%.9f\\n", (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9); return
     "cycle",
     ` flushes=${p.flushes}`,
   );
+  // Control: the same switches with no unmap (no flush).
+  as.mapFile(0x300000000, 4096, off, PROT_READ);
+  const t1 = performance.now();
+  for (let i = 0; i < n; i++) {
+    setReg(c.regs, REG_RIP, CODE);
+    c.switch(as);
+  }
+  report("  control: use only (no flush)", (performance.now() - t1) / 1000, n, "cycle");
   c.release();
   as.release();
 }

@@ -217,6 +217,21 @@ describe.skipIf(!kvmAvailable)("kvm contexts", () => {
     as.release();
   });
 
+  it("refuses to switch, resume or release a context that is running on its thread", () => {
+    const as = p.newAddressSpace();
+    load(as, files, assemble("1: jmp 1b"));
+    const c = p.newContext();
+    start(c, CODE_ADDR);
+    c.resume(as);
+    expect(() => c.switch(as)).toThrow(/running/);
+    expect(() => c.resume(as)).toThrow(/running/);
+    expect(() => c.release()).toThrow(/running/);
+    c.interrupt();
+    expect(p.waitAny(5000)).toBe(c);
+    c.release();
+    as.release();
+  });
+
   it("refuses use after release", () => {
     const q = provider.create({ memoryFileSize: 64 * 1024 * 1024 });
     const as = q.newAddressSpace();
