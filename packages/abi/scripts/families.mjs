@@ -254,6 +254,7 @@ export const FAMILIES = [
     doc: "Limits from <linux/limits.h> (PATH_MAX, NAME_MAX, PIPE_BUF, XATTR_*_MAX, NGROUPS_MAX, ...), execve(2)'s MAX_ARG_STRLEN / MAX_ARG_STRINGS / BINPRM_BUF_SIZE (<linux/binfmts.h>) and the x86-64 page size (<sys/user.h>). execve(2): ARG_MAX is historical; the real limit on argv+envp is a quarter of RLIMIT_STACK (at least 32 pages), with each string at most MAX_ARG_STRLEN.",
     headers: ["sys/user.h", "linux/limits.h", "linux/binfmts.h"],
     defines: [],
-    include: /^(NR_OPEN|NGROUPS_MAX|ARG_MAX|LINK_MAX|MAX_CANON|MAX_INPUT|NAME_MAX|PATH_MAX|PIPE_BUF|XATTR_(NAME|SIZE|LIST)_MAX|RTSIG_MAX|MAX_ARG_STRLEN|MAX_ARG_STRINGS|BINPRM_BUF_SIZE|PAGE_SHIFT|PAGE_SIZE|AT_FLAGS_PRESERVE_ARGV0)$/,
+    include:
+      /^(NR_OPEN|NGROUPS_MAX|ARG_MAX|LINK_MAX|MAX_CANON|MAX_INPUT|NAME_MAX|PATH_MAX|PIPE_BUF|XATTR_(NAME|SIZE|LIST)_MAX|RTSIG_MAX|MAX_ARG_STRLEN|MAX_ARG_STRINGS|BINPRM_BUF_SIZE|PAGE_SHIFT|PAGE_SIZE|AT_FLAGS_PRESERVE_ARGV0)$/,
   },
 ];
