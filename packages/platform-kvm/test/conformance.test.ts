@@ -1,0 +1,4 @@
+import { runConformance } from "@tsvisor/platform/testing";
+import provider from "../src/index.js";
+
+runConformance(provider);
