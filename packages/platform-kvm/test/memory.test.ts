@@ -238,6 +238,30 @@ describe.skipIf(!kvmAvailable)("kvm address spaces", () => {
     as2.release();
   });
 
+  it("maps memory-file offsets beyond the first GiB, across the memslot boundary between chunks", () => {
+    const q = provider.create({ memoryFileSize: 4 * 1024 * 1024 * 1024 }) as KvmPlatform;
+    try {
+      expect(q.memoryFile.chunkSize).toBe(1024 * 1024 * 1024);
+      const qf = new FileAlloc(q);
+      const as = q.newAddressSpace();
+      load(as, qf, assemble("mov (%rbx), %rax\nsyscall\nmov 4096(%rbx), %rax\nsyscall"));
+      // Two pages: the last of chunk 2 and the first of chunk 3.
+      const off = 3 * 1024 * 1024 * 1024 - 4096;
+      qf.view(off, 8).setBigUint64(0, 31n, true);
+      qf.view(off + 4096, 8).setBigUint64(0, 32n, true);
+      expect(as.mapFile(DATA, 8192, off, PROT_READ)).toBe(0);
+      const c = q.newContext();
+      start(c, CODE_ADDR);
+      setReg(c.regs, REG_RBX, DATA);
+      expect(c.switch(as).kind).toBe("syscall");
+      expect(regU64(c.regs, REG_RAX)).toBe(31);
+      expect(c.switch(as).kind).toBe("syscall");
+      expect(regU64(c.regs, REG_RAX)).toBe(32);
+    } finally {
+      q.release();
+    }
+  });
+
   it("rejects ranges outside the user half as caller bugs", () => {
     const as = p.newAddressSpace();
     expect(() => as.mapFile(0x7ffffffff000, 8192, 0, PROT_READ)).toThrow(RangeError);
