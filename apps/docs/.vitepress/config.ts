@@ -24,6 +24,7 @@ const guide: DefaultTheme.SidebarItem[] = [
     text: "Using tsvisor",
     items: [
       { text: "Getting started", link: "/guide/getting-started" },
+      { text: "Embedding in Node", link: "/guide/embedding" },
       { text: "Syscall coverage", link: "/guide/syscalls" },
     ],
   },
