@@ -22,6 +22,7 @@ import {
   EBADF,
   EBUSY,
   EINVAL,
+  ENXIO,
   EPIPE,
   O_ACCMODE,
   O_NONBLOCK,
@@ -37,6 +38,7 @@ import {
 } from "@tsvisor/abi";
 import {
   FileDescription,
+  type Inode,
   type Location,
   makedev,
   now,
@@ -69,6 +71,9 @@ export class Pipe {
   private length = 0;
   readers = 0;
   writers = 0;
+  /** Opens of each end so far (a FIFO opener waiting for a peer watches these change). */
+  readerOpens = 0;
+  writerOpens = 0;
   /** Woken on every state change (data, space, an end closing). */
   readonly queue = new WaitQueue();
   readonly ino = nextPipeIno++;
@@ -185,8 +190,15 @@ export class PipeFile extends FileDescription {
     path = `pipe:[${pipe.ino}]`,
   ) {
     super(flags, location, path);
-    if (this.isReadEnd) pipe.readers++;
-    if (this.isWriteEnd) pipe.writers++;
+    if (this.isReadEnd) {
+      pipe.readers++;
+      pipe.readerOpens++;
+    }
+    if (this.isWriteEnd) {
+      pipe.writers++;
+      pipe.writerOpens++;
+    }
+    if (location) pipe.queue.notifyAll();
   }
 
   get isReadEnd(): boolean {
@@ -224,6 +236,7 @@ export class PipeFile extends FileDescription {
   }
 
   override stat(): StatData {
+    if (this.location) return this.location.inode.stat(); // a FIFO: its inode
     const t = this.pipe.created;
     return {
       dev: PIPEFS_DEV,
@@ -281,4 +294,45 @@ export function newPipe(flags: number, uid = 0, gid = 0): [PipeFile, PipeFile] {
   const p = new Pipe(uid, gid);
   const status = flags & O_NONBLOCK;
   return [new PipeFile(p, O_RDONLY | status), new PipeFile(p, O_WRONLY | status)];
+}
+
+const fifoPipes = new WeakMap<Inode, Pipe>();
+
+/**
+ * Opens a FIFO (named pipe) inode: every open of one FIFO shares one Pipe
+ * while any end is open. fifo(7): "opening for write-only ... O_NONBLOCK
+ * ... fails with ENXIO unless the other end has already been opened."
+ * Blocking opens that need a peer are finished by {@link fifoOpenWait}.
+ */
+export function openFifo(flags: number, location: Location, path: string): PipeFile | number {
+  let p = fifoPipes.get(location.inode);
+  if (!p || (p.readers === 0 && p.writers === 0)) {
+    const st = location.inode.attrs();
+    p = new Pipe(st.uid, st.gid);
+    fifoPipes.set(location.inode, p);
+  }
+  const acc = flags & O_ACCMODE;
+  if (acc === O_WRONLY && flags & O_NONBLOCK && p.readers === 0) return -ENXIO;
+  return new PipeFile(p, flags, location, path);
+}
+
+/**
+ * Whether a just-opened FIFO end must still wait for its peer (fifo(7):
+ * "Normally, opening the FIFO blocks until the other end is opened
+ * also"). Returns a predicate that is true once the wait is over, or null
+ * when no wait is needed (O_RDWR, O_NONBLOCK, or the peer is there).
+ */
+export function fifoOpenWait(f: PipeFile): (() => boolean) | null {
+  if (!f.location || f.flags & O_NONBLOCK) return null;
+  const p = f.pipe;
+  const acc = f.flags & O_ACCMODE;
+  if (acc === O_RDONLY && p.writers === 0) {
+    const seen = p.writerOpens;
+    return () => p.writers > 0 || p.writerOpens !== seen;
+  }
+  if (acc === O_WRONLY && p.readers === 0) {
+    const seen = p.readerOpens;
+    return () => p.readers > 0 || p.readerOpens !== seen;
+  }
+  return null;
 }

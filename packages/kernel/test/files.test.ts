@@ -391,3 +391,34 @@ describe("syscall table", () => {
     expect(new Set(fileSyscalls.map((e) => e.nr)).size).toBe(fileSyscalls.length);
   });
 });
+
+describe("FIFOs", () => {
+  it("mkfifo + open: nonblocking rules, a blocking open waits for its peer, then data flows", async () => {
+    const { sysMknod } = await import("../src/syscalls/sys-dir.js");
+    const tt = makeTask();
+    expect(tt.num(sysMknod, tt.str("/fifo"), 0o10644, 0)).toBe(0);
+    // fifo(7): O_WRONLY|O_NONBLOCK without a reader is ENXIO; O_RDONLY|O_NONBLOCK succeeds.
+    expect(tt.num(sysOpen, tt.str("/fifo"), O_WRONLY | O_NONBLOCK, 0)).toBe(-6);
+    const rnb = tt.num(sysOpen, tt.str("/fifo"), O_RDONLY | O_NONBLOCK, 0);
+    expect(rnb).toBeGreaterThanOrEqual(0);
+    tt.num(sysClose, rnb);
+    // A blocking reader waits for a writer.
+    const blocked = tt.call(sysOpen, tt.str("/fifo"), O_RDONLY, 0);
+    expect(typeof blocked).toBe("object");
+    const w = tt.num(sysOpen, tt.str("/fifo"), O_WRONLY, 0);
+    expect(w).toBeGreaterThanOrEqual(0);
+    const r = (blocked as Exclude<typeof blocked, number>).resume!(tt.t, "woken");
+    expect(typeof r).toBe("number");
+    expect(r).toBeGreaterThanOrEqual(0);
+    expect(tt.num(sysWrite, w, tt.str("via fifo"), 8)).toBe(8);
+    const buf = tt.alloc(16);
+    expect(tt.num(sysRead, r as number, buf, 16)).toBe(8);
+    expect(Buffer.from(tt.read(buf, 8)).toString()).toBe("via fifo");
+    // fstat of a FIFO end reports the FIFO inode.
+    const sb = tt.alloc(STAT_SIZE);
+    expect(tt.num(sysFstat, w, sb)).toBe(0);
+    expect(decodeStat(new DataView(tt.read(sb, STAT_SIZE).buffer), 0).st_mode).toBe(0o10644);
+    // O_RDWR never blocks.
+    expect(tt.num(sysOpen, tt.str("/fifo"), O_RDWR, 0)).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -72,7 +72,7 @@ import { pollSyscalls } from "./sys-poll.js";
 import { statSyscalls } from "./sys-stat.js";
 import * as vfs from "@tsvisor/vfs";
 import { KERNEL_O_LARGEFILE as O_LARGEFILE } from "@tsvisor/vfs";
-import { PipeFile } from "../pipe.js";
+import { fifoOpenWait, openFifo, PipeFile } from "../pipe.js";
 import { newSigInfo } from "../signals.js";
 import type { Task } from "../task.js";
 import { sendToTask } from "../task-signals.js";
@@ -123,20 +123,46 @@ function waitFor(f: vfs.FileDescription): vfs.Waitable | null {
 // ---------------------------------------------------------------------------
 // open / close
 
-/** The common worker of open, openat and creat. */
+/** The common worker of open, openat and creat; blocks only for a FIFO waiting for its peer. */
 export function openat(
   t: Task,
   dirfd: number,
   pathAddr: number,
   flags: number,
   mode: number,
-): number {
+): number | Block {
   const path = copyInPath(t, pathAddr);
   if (typeof path === "number") return path;
+  const vt = vtask(t);
+  // FIFOs are pipes, which the kernel owns: plug the opener into this namespace once.
+  const devices = vt.fs.root.mount.ns.devices;
+  if (!devices.fifoOpener) devices.fifoOpener = openFifo;
   // open(2) on 64-bit always opens large files (force_o_largefile).
-  const f = vfs.openat(vtask(t), dirfd, path, flags | O_LARGEFILE, mode & 0o7777);
+  const f = vfs.openat(vt, dirfd, path, flags | O_LARGEFILE, mode & 0o7777);
   if (typeof f === "number") return f;
-  return fdTable(t).install(f, (flags & O_CLOEXEC) !== 0);
+  const cloexec = (flags & O_CLOEXEC) !== 0;
+  if (f instanceof PipeFile) {
+    const ready = fifoOpenWait(f);
+    if (ready) return waitForFifoPeer(t, f, ready, cloexec);
+  }
+  return fdTable(t).install(f, cloexec);
+}
+
+/** Sleeps until a FIFO's other end opens; a signal abandons the open (ERESTARTSYS). */
+function waitForFifoPeer(
+  t: Task,
+  f: PipeFile,
+  ready: () => boolean,
+  cloexec: boolean,
+): number | Block {
+  if (ready()) return fdTable(t).install(f, cloexec);
+  return block(f.pipe.queue, {
+    resume: (t2, why) => {
+      if (why === "woken") return waitForFifoPeer(t2, f, ready, cloexec);
+      f.decRef();
+      return -ERESTARTSYS;
+    },
+  });
 }
 
 export const sysOpen: SyscallFn = (t, a) => openat(t, AT_FDCWD, a.ptr(0), a.int(1), a.uint(2));
