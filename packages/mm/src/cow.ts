@@ -58,7 +58,7 @@ export function fork(mm: MemoryManager): MemoryManager | number {
     if ((v.flags & VMA_WIPEONFORK) !== 0 || v.obj !== null) continue;
     const writable = (v.prot & PROT_WRITE) !== 0;
     for (const vpn of mm.ptesIn(v.start, v.end)) {
-      const e = mm.ptes.get(vpn)!;
+      const e = mm.ptes.get(vpn);
       const off = e - (e & PTE_FLAGS);
       allocator.incRef(off, 1);
       child.ptes.set(vpn, off + PTE_PRIVATE);

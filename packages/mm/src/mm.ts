@@ -4,6 +4,7 @@ import { PAGE_SIZE } from "@tsvisor/platform";
 import type { MemoryFileAllocator } from "./allocator.js";
 import { CHECK_INVARIANTS, assert } from "./invariants.js";
 import { FAULT_ACCERR, FAULT_BUS, FAULT_MAPERR, FAULT_OOM, type FaultResult } from "./fault.js";
+import { PageTable } from "./pagetable.js";
 import { pageView } from "./shared-object.js";
 import { VMA_ACCOUNT, VMA_GROWSDOWN, type Vma, VmaSet, newAnonVma } from "./vma.js";
 import { fork } from "./cow.js";
@@ -120,7 +121,7 @@ export class MemoryManager {
   readonly allocator: MemoryFileAllocator;
   readonly platform: MmPlatform;
   /** @internal */ readonly vmas = new VmaSet();
-  /** @internal */ readonly ptes = new Map<number, number>();
+  /** @internal */ readonly ptes = new PageTable();
   /** Lowest mappable address (platform minimum, at least `mmapMinAddr`). */
   readonly minAddr: number;
   /** One past the highest mappable address (TASK_SIZE). */
@@ -341,9 +342,12 @@ export class MemoryManager {
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const [, e] of this.ptes) {
-      if ((e & PTE_PRIVATE) !== 0) this.allocator.decRef(e - (e & PTE_FLAGS), 1);
+    const runs = new PageRuns(this.allocator);
+    for (const vpn of this.ptes.keysIn(0, Number.MAX_SAFE_INTEGER)) {
+      const e = this.ptes.get(vpn);
+      if ((e & PTE_PRIVATE) !== 0) runs.decRef(e - (e & PTE_FLAGS));
     }
+    runs.flush();
     this.ptes.clear();
     for (const v of this.vmas.a) {
       this.account(v, -1);
@@ -441,8 +445,9 @@ export class MemoryManager {
 
   /**
    * @internal Removes every VMA and page in `[start, end)`, splitting VMAs at
-   * the edges, and unmaps the range from the AddressSpace. Returns 0 or the
-   * AddressSpace's negative errno.
+   * the edges, and unmaps what was mirrored from the AddressSpace (one call
+   * over the span of mirrored pages). Returns 0 or the AddressSpace's
+   * negative errno.
    * Preconditions: page-aligned, `start < end`.
    */
   removeRange(start: number, end: number): number {
@@ -458,25 +463,32 @@ export class MemoryManager {
       j++;
     }
     const removed = a.splice(i, j - i);
-    const mapped = this.dropPtes(start, end);
+    const r = this.dropPtesAndUnmap(start, end);
     for (const v of removed) v.obj?.unref();
-    return mapped ? this.addressSpace.unmap(start, end - start) : 0;
+    return r;
   }
 
   /**
-   * @internal Drops the ptes in `[start, end)` (releasing private pages);
-   * returns true if any was mirrored in the AddressSpace (the caller unmaps).
+   * @internal Drops the ptes in `[start, end)` (releasing private pages) and
+   * unmaps the span of those that were mirrored, in one AddressSpace call.
+   * Returns 0 or a negative errno.
    */
-  dropPtes(start: number, end: number): boolean {
-    let mapped = false;
+  dropPtesAndUnmap(start: number, end: number): number {
+    let lo = -1;
+    let hi = -1;
     const ptes = this.ptes;
+    const runs = new PageRuns(this.allocator);
     for (const vpn of this.ptesIn(start, end)) {
-      const e = ptes.get(vpn)!;
-      if ((e & PTE_MAPPED) !== 0) mapped = true;
-      if ((e & PTE_PRIVATE) !== 0) this.allocator.decRef(e - (e & PTE_FLAGS), 1);
+      const e = ptes.get(vpn);
+      if ((e & PTE_MAPPED) !== 0) {
+        if (lo < 0) lo = vpn;
+        hi = vpn + 1;
+      }
+      if ((e & PTE_PRIVATE) !== 0) runs.decRef(e - (e & PTE_FLAGS));
       ptes.delete(vpn);
     }
-    return mapped;
+    runs.flush();
+    return lo < 0 ? 0 : this.addressSpace.unmap(lo * PAGE_SIZE, (hi - lo) * PAGE_SIZE);
   }
 
   /**
@@ -484,17 +496,7 @@ export class MemoryManager {
    * Walks the range or the table, whichever is smaller.
    */
   ptesIn(start: number, end: number): number[] {
-    const first = start / PAGE_SIZE;
-    const last = end / PAGE_SIZE;
-    const out: number[] = [];
-    const ptes = this.ptes;
-    if (last - first <= ptes.size * 2) {
-      for (let p = first; p < last; p++) if (ptes.has(p)) out.push(p);
-      return out;
-    }
-    for (const p of ptes.keys()) if (p >= first && p < last) out.push(p);
-    out.sort((x, y) => x - y);
-    return out;
+    return this.ptes.keysIn(start / PAGE_SIZE, end / PAGE_SIZE);
   }
 
   /**
@@ -537,7 +539,7 @@ export class MemoryManager {
     };
     let v: Vma | undefined;
     for (const vpn of this.ptesIn(start, end)) {
-      const e = this.ptes.get(vpn)!;
+      const e = this.ptes.get(vpn);
       if ((e & PTE_MAPPED) === 0) continue;
       const addr = vpn * PAGE_SIZE;
       if (v === undefined || addr >= v.end || addr < v.start) v = this.vmas.find(addr)!;
@@ -605,7 +607,7 @@ export class MemoryManager {
     const write = access === "write";
     if (write && v.anonVma === 0 && v.obj === null) this.prepareAnon(v);
     const e = this.ptes.get(vpn);
-    if (e !== undefined) return this.faultPresent(v, vpn, e, write);
+    if (e >= 0) return this.faultPresent(v, vpn, e, write);
     return this.faultAbsent(v, vpn, write);
   }
 
@@ -757,7 +759,7 @@ export class MemoryManager {
   translate(v: Vma, vpn: number, write: boolean): number {
     if (write && v.anonVma === 0 && v.obj === null) this.prepareAnon(v);
     const e = this.ptes.get(vpn);
-    if (e !== undefined) {
+    if (e >= 0) {
       const off = e - (e & PTE_FLAGS);
       if ((e & PTE_PRIVATE) !== 0) {
         if (write && this.allocator.refCount(off) > 1) return this.breakCow(vpn, e, true);
@@ -853,6 +855,31 @@ export class MemoryManager {
         assert(this.allocator.refCount(off) > 0, "private pte on a free page");
       }
     }
+  }
+}
+
+/**
+ * Drops allocator references page by page but calls the allocator once per
+ * run of contiguous offsets, so freed memory is decommitted in few host
+ * calls (pages faulted in together are contiguous in the memory file).
+ */
+class PageRuns {
+  private off = -1;
+  private n = 0;
+  constructor(private readonly allocator: MemoryFileAllocator) {}
+  decRef(off: number): void {
+    if (this.off >= 0 && off === this.off + this.n * PAGE_SIZE) {
+      this.n++;
+      return;
+    }
+    this.flush();
+    this.off = off;
+    this.n = 1;
+  }
+  flush(): void {
+    if (this.off >= 0) this.allocator.decRef(this.off, this.n);
+    this.off = -1;
+    this.n = 0;
   }
 }
 

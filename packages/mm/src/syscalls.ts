@@ -356,7 +356,7 @@ export function populate(mm: MemoryManager, start: number, end: number, write?: 
     }
     for (; addr < stop; addr += PAGE_SIZE) {
       const e = mm.ptes.get(addr / PAGE_SIZE);
-      if (e !== undefined && (e & PTE_MAPPED) !== 0 && !(w && (e & PTE_PRIVATE) !== 0)) continue;
+      if (e >= 0 && (e & PTE_MAPPED) !== 0 && !(w && (e & PTE_PRIVATE) !== 0)) continue;
       if (mm.handleFault(addr, w ? "write" : "read") !== 0) return addr;
     }
   }
@@ -649,7 +649,7 @@ function moveVma(
   let mapped = false;
   if (oldLen > 0) {
     for (const vpn of mm.ptesIn(oldAddr, oldAddr + oldLen)) {
-      const e = mm.ptes.get(vpn)!;
+      const e = mm.ptes.get(vpn);
       if ((e & PTE_MAPPED) !== 0) mapped = true;
       mm.ptes.delete(vpn);
       if ((e & PTE_PRIVATE) !== 0) {
@@ -822,10 +822,8 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
       case MADV_DONTNEED:
       case MADV_DONTNEED_LOCKED:
       case MADV_FREE: {
-        if (mm.dropPtes(s, e)) {
-          const r = mm.addressSpace.unmap(s, e - s);
-          if (r < 0 && err === 0) err = r;
-        }
+        const r = mm.dropPtesAndUnmap(s, e);
+        if (r < 0 && err === 0) err = r;
         break;
       }
       case MADV_REMOVE: {

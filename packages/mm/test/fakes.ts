@@ -218,8 +218,7 @@ export function checkMirror(mm: MemoryManager): void {
   const as = mm.addressSpace as TestAddressSpace;
   for (const [vpn, m] of as.pages) {
     const e = mm.ptes.get(vpn);
-    if (e === undefined || (e & 2) === 0)
-      throw new Error(`AS maps ${vpn.toString(16)} without a mapped pte`);
+    if (e < 0 || (e & 2) === 0) throw new Error(`AS maps ${vpn.toString(16)} without a mapped pte`);
     if (m.offset !== e - (e & 0xfff))
       throw new Error(`AS maps ${vpn.toString(16)} to the wrong page`);
     const v = mm.vmas.find(vpn * PAGE_SIZE)!;
