@@ -1,0 +1,140 @@
+/**
+ * End-to-end: C programs for the kernel core (signals and their frames,
+ * threads and futexes, fork/exec/wait, job control) run natively and under
+ * tsvisor on every available platform; stdout and the exit status must
+ * match exactly.
+ */
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createSandbox } from "@tsvisor/kernel";
+import type { PlatformProvider } from "@tsvisor/platform";
+import { describe, expect, it } from "vitest";
+import { availablePlatforms, compileC, runNative, scratchDir, testRoot } from "./helpers.js";
+
+const platforms = await availablePlatforms();
+
+/** Runs `argv` under tsvisor with stdout/stderr captured in host files. */
+async function runSandboxed(
+  p: PlatformProvider,
+  argv: string[],
+): Promise<{ stdout: string; status: number }> {
+  const out = join(scratchDir(), `out-${process.hrtime.bigint()}`);
+  const fd = openSync(out, "w");
+  const nul = openSync("/dev/null", "r");
+  const platform = p.create();
+  try {
+    const k = createSandbox({ platform, root: testRoot() });
+    const r = await k.run(argv, { env: ["PATH=/usr/bin:/bin"], stdio: [nul, fd, fd] });
+    return {
+      stdout: readFileSync(out, "utf8"),
+      status: r.signal !== null ? 128 + r.signal : (r.status ?? -1),
+    };
+  } finally {
+    platform.release();
+    closeSync(fd);
+    closeSync(nul);
+  }
+}
+
+const PROGRAMS: Record<string, string> = {
+  // The rt_sigframe: a SIGSEGV handler reads siginfo and the ucontext, then
+  // skips the faulting instruction by editing RIP; sigreturn must honour it
+  // and restore everything else (callee-saved registers, mask, FP state).
+  sigframe: String.raw`
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+#include <ucontext.h>
+static volatile int hits; static void *fault_addr; static int code, onalt, fpal, masked;
+static char alt[65536];
+static void h(int sig, siginfo_t *si, void *uv) {
+  ucontext_t *uc = uv; int local;
+  hits++; fault_addr = si->si_addr; code = si->si_code;
+  onalt = (char *)&local >= alt && (char *)&local < alt + sizeof alt;
+  fpal = ((uintptr_t)uc->uc_mcontext.fpregs % 64) == 0;
+  masked = sigismember(&uc->uc_sigmask, SIGUSR2);
+  uc->uc_mcontext.gregs[REG_RIP] += 3; /* skip "movl $1,(%rax)"-like 3-byte store below */
+}
+int main(void) {
+  stack_t ss = { .ss_sp = alt, .ss_size = sizeof alt };
+  sigaltstack(&ss, 0);
+  struct sigaction sa; memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = h; sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+  sigaction(SIGSEGV, &sa, 0);
+  sigset_t m; sigemptyset(&m); sigaddset(&m, SIGUSR2); sigprocmask(SIG_BLOCK, &m, 0);
+  volatile double d = 1.5;
+  register long keep asm("r12") = 0x1234567890L;
+  void *p = (void *)0x10;
+  asm volatile("movb $1, (%0)\n\tnop" :: "r"(p) : "memory"); /* 3 bytes: c6 00 01 */
+  printf("hits=%d addr=%p code=%d onalt=%d fpaligned=%d uc_sigmask_has_usr2=%d\n", hits, fault_addr, code, onalt, fpal, masked);
+  asm volatile("" :: "r"(keep));
+  printf("r12 kept=%d fp kept=%d\n", keep == 0x1234567890L, d == 1.5);
+  return 0;
+}`,
+  // Threads: a mutex-protected counter, condition variables, TLS, join
+  // (CLONE_CHILD_CLEARTID futex wake).
+  threads: String.raw`
+#include <pthread.h>
+#include <stdio.h>
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static long counter, ready; static __thread long mine;
+static void *work(void *arg) {
+  long id = (long)arg; mine = id * 10;
+  for (int i = 0; i < 2000; i++) { pthread_mutex_lock(&mu); counter++; pthread_mutex_unlock(&mu); }
+  pthread_mutex_lock(&mu); ready++; pthread_cond_broadcast(&cv); pthread_mutex_unlock(&mu);
+  return (void *)(mine + 1);
+}
+int main(void) {
+  pthread_t t[6]; long sum = 0;
+  for (long i = 0; i < 6; i++) pthread_create(&t[i], 0, work, (void *)i);
+  pthread_mutex_lock(&mu); while (ready < 6) pthread_cond_wait(&cv, &mu); pthread_mutex_unlock(&mu);
+  for (int i = 0; i < 6; i++) { void *r; pthread_join(t[i], &r); sum += (long)r; }
+  printf("counter=%ld sum=%ld mine=%ld\n", counter, sum, mine);
+  return 0;
+}`,
+  // fork/wait statuses, job control, exec failure and success.
+  waitexec: String.raw`
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc > 1) return atoi(argv[1]);
+  int st; pid_t c;
+  if ((c = fork()) == 0) _exit(7);
+  printf("wait=%d ", waitpid(c, &st, 0) == c); printf("exited=%d code=%d\n", WIFEXITED(st), WEXITSTATUS(st));
+  if ((c = fork()) == 0) { for (;;) pause(); }
+  kill(c, SIGTERM); waitpid(c, &st, 0); printf("signaled=%d sig=%d core=%d\n", WIFSIGNALED(st), WTERMSIG(st), WCOREDUMP(st));
+  if ((c = fork()) == 0) { *(volatile int *)0 = 1; _exit(0); }
+  waitpid(c, &st, 0); printf("segv sig=%d core=%d\n", WTERMSIG(st), WCOREDUMP(st));
+  if ((c = fork()) == 0) { for (;;) pause(); }
+  kill(c, SIGSTOP); waitpid(c, &st, WUNTRACED); printf("stopped=%d sig=%d\n", WIFSTOPPED(st), WSTOPSIG(st));
+  kill(c, SIGCONT); waitpid(c, &st, WCONTINUED); printf("continued=%d\n", WIFCONTINUED(st));
+  kill(c, SIGKILL); waitpid(c, &st, 0); printf("killed sig=%d\n", WTERMSIG(st));
+  printf("no children: %d %s\n", waitpid(-1, &st, WNOHANG), strerror(errno));
+  char *bad[] = {"/nonexistent/prog", 0};
+  execv(bad[0], bad); printf("exec failed: %s\n", strerror(errno));
+  if ((c = fork()) == 0) { char *a[] = {argv[0], "42", 0}; execv(argv[0], a); _exit(99); }
+  waitpid(c, &st, 0); printf("exec child code=%d\n", WEXITSTATUS(st));
+  if ((c = vfork()) == 0) { char *a[] = {argv[0], "5", 0}; execv(argv[0], a); _exit(98); }
+  waitpid(c, &st, 0); printf("vfork child code=%d ppid_ok=%d\n", WEXITSTATUS(st), getppid() > 0);
+  fflush(stdout);
+  return 3;
+}`,
+};
+
+describe.each(platforms.map((p) => ({ name: p.name, p })))("kernel core on $name", ({ p }) => {
+  it.each(Object.keys(PROGRAMS))("%s matches Linux", async (name) => {
+    const bin = compileC(`core-${name}`, PROGRAMS[name]!, ["-static", "-O1", "-pthread"]);
+    const native = runNative([bin]);
+    const got = await runSandboxed(p, [bin]);
+    expect(got.stdout).toBe(native.stdout);
+    expect(got.status).toBe(native.status);
+  });
+});
