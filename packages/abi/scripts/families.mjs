@@ -160,10 +160,10 @@ export const FAMILIES = [
   {
     file: "socket",
     title: "Sockets",
-    doc: "SOCK_* types and flags, AF_* families, SOL_* levels, SO_* options, MSG_* flags, SHUT_* (shutdown(2)), SCM_* ancillary types, IPPROTO_* and INADDR_* from <sys/socket.h> and <netinet/in.h>.",
-    headers: ["sys/socket.h", "netinet/in.h", "sys/un.h"],
+    doc: "SOCK_* types and flags, AF_* families, SOL_* levels, SO_* options, MSG_* flags, SHUT_* (shutdown(2)), SCM_* ancillary types, IPPROTO_*, INADDR_*, IP_* / IPV6_* options (ip(7), ipv6(7)) and TCP_* options and states (tcp(7)) from <sys/socket.h>, <netinet/in.h> and <netinet/tcp.h>.",
+    headers: ["sys/socket.h", "netinet/in.h", "sys/un.h", "netinet/tcp.h"],
     include:
-      /^(SOCK_[A-Z]+|AF_[A-Z0-9]+|SOL_[A-Z0-9]+|SO_[A-Z_0-9]+|MSG_[A-Z_]+|SHUT_[A-Z]+|SCM_[A-Z_]+|IPPROTO_[A-Z0-9]+|INADDR_[A-Z_]+|SOMAXCONN)$/,
+      /^(SOCK_[A-Z]+|AF_[A-Z0-9]+|SOL_[A-Z0-9]+|SO_[A-Z_0-9]+|MSG_[A-Z_]+|SHUT_[A-Z]+|SCM_[A-Z_]+|IPPROTO_[A-Z0-9]+|INADDR_[A-Z_]+|SOMAXCONN|IP_[A-Z_0-9]+|IPV6_[A-Z_0-9]+|TCP_[A-Z_0-9]+|SOL_TCP)$/,
     exclude: /^(SO_.*_NEW|SO_.*_OLD|SCM_SRCRT)$/,
   },
   {

@@ -140,7 +140,7 @@ const FAMILIES: [string, Consts, string[], string[]?][] = [
   ["resource", resource, ["sys/resource.h"]],
   ["time", time, ["time.h", "sys/time.h", "sys/timerfd.h"]],
   ["eventfd", eventfd, ["sys/eventfd.h", "sys/signalfd.h", "sys/inotify.h", "sys/random.h"]],
-  ["socket", socket, ["sys/socket.h", "netinet/in.h", "sys/un.h"]],
+  ["socket", socket, ["sys/socket.h", "netinet/in.h", "sys/un.h", "netinet/tcp.h"]],
   ["ioctl", ioctl, ["asm/termbits.h", "asm/ioctls.h", "linux/serial.h"], []],
   ["termios", termios, ["asm/termbits.h"], []],
   ["elf", elf, ["elf.h"]],
