@@ -7,7 +7,11 @@
  */
 import { getI64, setI64 } from "./bytes.js";
 
-/** `struct flock`. fcntl(2): l_len "0 has the special meaning: lock all bytes ... to the end of file". */
+/**
+ * `struct flock`. fcntl(2): "Specifying 0 for l_len has the special meaning:
+ * lock all bytes starting at the location specified by l_whence and l_start
+ * through to the end of file, no matter how large the file grows."
+ */
 export interface Flock {
   /** F_RDLCK, F_WRLCK or F_UNLCK. */
   l_type: number;

@@ -118,10 +118,9 @@ export function encodeRobustListHead(dv: DataView, off: number, v: RobustListHea
 }
 
 /**
- * `struct open_how` (openat2(2)). openat2(2): "flags ... Unlike openat(2), it
- * is an error to provide openat2() with a mode which contains bits other than
- * 0777" and unknown flag/resolve bits give EINVAL, so all three are exact
- * bigints.
+ * `struct open_how` (openat2(2)). Unlike openat(2), openat2(2) rejects with
+ * EINVAL any unknown bit in `flags` or `resolve` and any `mode` bit outside
+ * 07777, so all three are exact bigints.
  */
 export interface OpenHow {
   flags: bigint;

@@ -6,10 +6,11 @@
  * Kernel vs libc: glibc's `sigset_t` is 128 bytes and its `struct sigaction`
  * puts `sa_mask` second; the kernel's sigset is 8 bytes (64 signals) and its
  * sigaction is `{ sa_handler, sa_flags, sa_restorer, sa_mask }` (32 bytes).
- * rt_sigaction(2) notes: "The sigsetsize argument specifies the size in bytes
- * of the signal sets in act.sa_mask and oldact.sa_mask. This argument is
- * currently required to have the value sizeof(sigset_t) (or the error EINVAL
- * results)" -- where sizeof(sigset_t) is the kernel's 8.
+ * sigaction(2), "C library/kernel differences": rt_sigaction() "takes an
+ * additional fourth argument, size_t sigsetsize, which specifies the size in
+ * bytes of the signal sets in act.sa_mask and oldact.sa_mask. This argument
+ * is currently required to have the value sizeof(sigset_t) (or the error
+ * EINVAL results)" -- where sizeof(sigset_t) is the kernel's 8.
  *
  * @module
  */

@@ -12,7 +12,10 @@ export interface Iovec {
 }
 export const IOVEC_SIZE = 16;
 export const IOVEC_OFFSETS = { iov_base: 0, iov_len: 8 } as const;
-/** readv(2): "the number of items in iov ... limited to IOV_MAX" (1024 on Linux; UIO_MAXIOV). */
+/**
+ * Most iovecs one call accepts (more is EINVAL). readv(2): "On modern Linux
+ * systems, the limit is 1024."
+ */
 export const UIO_MAXIOV = 1024;
 
 export function decodeIovec(dv: DataView, off: number): Iovec {
