@@ -216,6 +216,26 @@ export class MemoryFileAllocator {
   }
 
   /**
+   * Keeps read(2) coherent with MAP_SHARED mappings of `file`: writes the
+   * pages that mappings dirtied back to the file. The kernel calls it before
+   * reading (or fsync, stat) a file that may be mapped; a no-op when no
+   * mapping of the file exists. Returns 0 or a negative errno.
+   */
+  syncFile(file: Mappable): number {
+    const o = this.fileObjects.get(file);
+    return o === undefined ? 0 : o.writeback();
+  }
+
+  /**
+   * Keeps MAP_SHARED mappings of `file` coherent with write(2): after
+   * `data` was written at `offset`, copies it into the pages cached for
+   * mappings, so they see it at once. A no-op when the file is not mapped.
+   */
+  fileWritten(file: Mappable, offset: number, data: Uint8Array): void {
+    this.fileObjects.get(file)?.update(offset, data);
+  }
+
+  /**
    * Checks the invariants above, and that `expected(page)` (recomputed by the
    * caller from every MM and shared object) equals each refcount. For tests.
    */

@@ -162,6 +162,22 @@ export class SharedObject {
     return 0;
   }
 
+  /** Copies `data`, just written to the file at `offset`, into cached pages. */
+  update(offset: number, data: Uint8Array): void {
+    let done = 0;
+    while (done < data.length) {
+      const pos = offset + done;
+      const index = Math.floor(pos / PAGE_SIZE);
+      const inPage = pos - index * PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - inPage, data.length - done);
+      const e = this.pages.get(index);
+      if (e !== undefined) {
+        pageView(this.allocator, e - (e & DIRTY)).set(data.subarray(done, done + n), inPage);
+      }
+      done += n;
+    }
+  }
+
   /** Adds a VMA reference. */
   ref(): void {
     this.refs++;

@@ -414,3 +414,25 @@ describe("PROT_NONE and exec", () => {
     expect(mm.copyIn(BASE + P, new Uint8Array(1))).toBe(-EFAULT);
   });
 });
+
+describe("file coherence hooks", () => {
+  it("syncFile and fileWritten keep read(2)/write(2) coherent with shared mappings", () => {
+    const { mm, allocator } = newEnv();
+    const f = new TestFile("/c", 2 * P);
+    const a = mm.mmap({ addr: 0, length: 2 * P, prot: RW, flags: MAP_SHARED, file: f });
+    poke(mm, a + 10, 1);
+    expect(f.data[10]).not.toBe(1);
+    expect(allocator.syncFile(f)).toBe(0);
+    expect(f.data[10]).toBe(1);
+    // write(2) of 3 bytes across the page boundary.
+    const data = new Uint8Array([7, 8, 9]);
+    f.write(P - 1, data);
+    allocator.fileWritten(f, P - 1, data);
+    expect(peek(mm, a + P - 1)).toBe(7);
+    expect(peek(mm, a + P + 1)).toBe(9);
+    // Unmapped files: no-ops.
+    const g = new TestFile("/g", P);
+    expect(allocator.syncFile(g)).toBe(0);
+    allocator.fileWritten(g, 0, data);
+  });
+});
