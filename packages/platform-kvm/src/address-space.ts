@@ -28,10 +28,13 @@ export interface AddressSpaceHost {
   /** Allocates a root table mapping the platform area; -1 when out of memory. */
   newRoot(): number;
   /**
-   * Present translations were narrowed or removed: cached ones must go before
-   * any program code runs on them again (now, if a context is running).
+   * Present translations of `as` were narrowed or removed: cached ones must
+   * go before any program code runs in `as` again (now, if a context is
+   * running in it).
    */
-  staleTranslations(): void;
+  staleTranslations(as: KvmAddressSpace): void;
+  /** `as` is released: it will never run again. */
+  forget(as: KvmAddressSpace): void;
 }
 
 /**
@@ -42,11 +45,17 @@ export interface AddressSpaceHost {
  * edit of a page-table entry that the guest has already used stays invisible
  * until KVM drops its shadow copy; only not-present → present edits are seen
  * at once. So every edit that removes, moves or narrows a present entry calls
- * `host.staleTranslations()`, which deletes and re-adds a one-page memslot
- * (KVM then drops every shadow entry and flushes every guest TLB; on
- * bare-metal KVM with EPT/NPT the same ioctl flushes the guest TLB). The flush
- * is deferred to the next run when no context is running, so a burst of
- * munmap/mprotect calls costs one flush.
+ * `host.staleTranslations(this)`; the platform flushes by deleting and
+ * re-adding a one-page memslot (KVM then drops every shadow entry and flushes
+ * every guest TLB; on bare-metal KVM with EPT/NPT the same ioctl flushes the
+ * guest TLB). A flush happens at once only if a context is running in this
+ * address space; otherwise just before one next runs in it. A burst of
+ * munmap/mprotect calls costs one flush, and an address space torn down
+ * before it runs again (exit, exec) costs none. Stale translations of an
+ * address space are harmless while no vCPU runs it: shadow pages are keyed by
+ * the guest page-table pages, which no two address spaces share (the
+ * platform area is never edited), and a vCPU switching CR3 reloads its MMU
+ * context.
  *
  * Owned by the Sentry thread. All methods take page-aligned arguments inside
  * `[MIN_USER_ADDRESS, MAX_USER_ADDRESS)` (a violation is a caller bug and
@@ -129,7 +138,7 @@ export class KvmAddressSpace implements AddressSpace {
     while (va < end) {
       const pt = this.walk(va, true);
       if (pt < 0) {
-        if (narrowed) this.host.staleTranslations();
+        if (narrowed) this.host.staleTranslations(this);
         return -ENOMEM;
       }
       const regionEnd = Math.min(end, (Math.floor(va / SPAN_PT) + 1) * SPAN_PT);
@@ -141,7 +150,7 @@ export class KvmAddressSpace implements AddressSpace {
         if (writeLeaf(mem, i, lo, hi) === EDIT_NARROWED) narrowed = true;
       }
     }
-    if (narrowed) this.host.staleTranslations();
+    if (narrowed) this.host.staleTranslations(this);
     return 0;
   }
 
@@ -165,7 +174,7 @@ export class KvmAddressSpace implements AddressSpace {
       }
       va = regionEnd;
     }
-    if (narrowed) this.host.staleTranslations();
+    if (narrowed) this.host.staleTranslations(this);
     return 0;
   }
 
@@ -194,7 +203,7 @@ export class KvmAddressSpace implements AddressSpace {
       }
       va = regionEnd;
     }
-    if (narrowed) this.host.staleTranslations();
+    if (narrowed) this.host.staleTranslations(this);
     return 0;
   }
 
@@ -256,6 +265,7 @@ export class KvmAddressSpace implements AddressSpace {
     }
     mem.freePage(this.root);
     this.root = -1;
+    this.host.forget(this);
   }
 
   /** Next-level table of entry `slot` in `table`, or 0. */

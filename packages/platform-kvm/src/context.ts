@@ -132,6 +132,7 @@ export class KvmContext implements Context {
    */
   complete(r: number, as: KvmAddressSpace): Trap {
     const x = this.xinfo;
+    this.platform.exits[r & 7]!++;
     switch (r) {
       case RUN_SYSCALL:
         this.trap = this.syscallTrap;

@@ -39,6 +39,9 @@ export interface KvmPlatformOptions extends PlatformOptions {
   waitSpinUs?: number;
 }
 
+/** Freed private pages that make the next run flush (so they can be reused). */
+const QUARANTINE_FLUSH_PAGES = 4096;
+
 /** A vCPU of the VM, pooled: KVM cannot destroy one vCPU, so released contexts give theirs back. */
 export interface Vcpu {
   readonly handle: number;
@@ -73,6 +76,8 @@ export class KvmPlatform implements Platform {
   readonly image: GuestImage;
   /** Flushes done so far (for tests and benchmarks). */
   flushes = 0;
+  /** Exits by kind so far: index = RUN_* code (for benchmarks and tuning). */
+  readonly exits = new Float64Array(8);
   private readonly vm: number;
   private readonly cpuid: Uint32Array;
   private readonly xcr0: bigint | null;
@@ -82,7 +87,8 @@ export class KvmPlatform implements Platform {
   private readonly contexts = new Set<KvmContext>();
   /** Running on worker threads, by vCPU handle. */
   private readonly running = new Map<number, KvmContext>();
-  private flushPending = false;
+  /** Address spaces with stale cached translations: flushed before they run. */
+  private readonly staleSpaces = new Set<KvmAddressSpace>();
   private released = false;
   private readonly waitSpinUs: number;
 
@@ -175,16 +181,25 @@ export class KvmPlatform implements Platform {
     return this.image.newRoot();
   }
 
-  staleTranslations(): void {
-    if (this.running.size > 0) this.flush();
-    else this.flushPending = true;
+  staleTranslations(as: KvmAddressSpace): void {
+    for (const c of this.running.values()) {
+      if ((c.state as { as?: KvmAddressSpace }).as === as) {
+        this.flush();
+        return;
+      }
+    }
+    this.staleSpaces.add(as);
+  }
+
+  forget(as: KvmAddressSpace): void {
+    this.staleSpaces.delete(as);
   }
 
   /** Drops every cached translation of the VM now. */
   flush(): void {
     this.native.vmFlush(this.vm, FLUSH_SLOT, FLUSH_GPA);
     this.mem.flushed();
-    this.flushPending = false;
+    this.staleSpaces.clear();
     this.flushes++;
   }
 
@@ -194,7 +209,7 @@ export class KvmPlatform implements Platform {
   checkSwitch(c: KvmContext, as: AddressSpace): KvmAddressSpace {
     if (c.state.kind !== "idle") throw new Error(`kvm: switch of a ${c.state.kind} context`);
     if (!(as instanceof KvmAddressSpace)) throw new TypeError("kvm: foreign address space");
-    this.beforeRun();
+    this.beforeRun(as);
     return as;
   }
 
@@ -208,7 +223,7 @@ export class KvmPlatform implements Platform {
     if (c.state.kind !== "idle") throw new Error(`kvm: resume of a ${c.state.kind} context`);
     if (!(as instanceof KvmAddressSpace)) throw new TypeError("kvm: foreign address space");
     const cr3 = as.cr3; // throws if released
-    this.beforeRun();
+    this.beforeRun(as);
     c.state = { kind: "running", as };
     this.running.set(c.vcpu.handle, c);
     const pages = as.vcpuPages(c.vcpu.id);
@@ -229,8 +244,12 @@ export class KvmPlatform implements Platform {
     if (!this.released) this.freeVcpus.push(c.vcpu);
   }
 
-  private beforeRun(): void {
-    if (this.flushPending) this.flush();
+  /**
+   * Flushes before a run in `as` if `as` has stale translations, or if many
+   * freed page-table pages wait for a flush to be reused.
+   */
+  private beforeRun(as: KvmAddressSpace): void {
+    if (this.staleSpaces.has(as) || this.mem.quarantined >= QUARANTINE_FLUSH_PAGES) this.flush();
   }
 
   /** Out of private memory: a flush may free quarantined pages. */

@@ -92,6 +92,39 @@ describe.skipIf(!kvmAvailable)("kvm address spaces", () => {
     as.release();
   });
 
+  it("flushes only before running an address space with stale translations", () => {
+    const code = assemble(PROBE);
+    const as1 = p.newAddressSpace();
+    const as2 = p.newAddressSpace();
+    load(as1, files, code);
+    load(as2, files, code);
+    const a = files.alloc(1);
+    files.view(a, 8).setBigUint64(0, 5n, true);
+    as1.mapFile(DATA, 4096, a, PROT_READ | PROT_WRITE);
+    as2.mapFile(DATA, 4096, a, PROT_READ | PROT_WRITE);
+    const c = p.newContext();
+    const run = (as: typeof as1) => {
+      start(c, CODE_ADDR);
+      setReg(c.regs, REG_RBX, DATA);
+      return c.switch(as);
+    };
+    expect(run(as1).kind).toBe("syscall");
+    expect(run(as2).kind).toBe("syscall");
+    const f0 = p.flushes;
+    expect(as1.unmap(DATA, 4096)).toBe(0);
+    expect(run(as2).kind).toBe("syscall"); // as2 is not stale: no flush
+    expect(p.flushes).toBe(f0);
+    expect(run(as1).kind).toBe("fault"); // as1 is: flushed first, and the unmap is seen
+    expect(p.flushes).toBe(f0 + 1);
+    // An address space released while stale never causes a flush.
+    expect(as2.unmap(DATA, 4096)).toBe(0);
+    as2.release();
+    expect(run(as1).kind).toBe("fault");
+    expect(p.flushes).toBe(f0 + 1);
+    c.release();
+    as1.release();
+  });
+
   it("keeps two address spaces apart: the same address maps different pages", () => {
     const code = assemble(PROBE);
     const as1 = p.newAddressSpace();
