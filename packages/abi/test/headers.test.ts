@@ -267,6 +267,31 @@ describe("constants match the host's C headers", () => {
     expect(bad).toEqual([]);
   });
 
+  it("signal names match glibc's sigabbrev_np(), ELFMAG matches <elf.h>", () => {
+    const src = [
+      "#define _GNU_SOURCE",
+      "#include <elf.h>",
+      "#include <signal.h>",
+      "#include <stdio.h>",
+      "#include <string.h>",
+      "int main(void) {",
+      '  for (int s = 1; s < 32; s++) printf("%d %s\\n", s, sigabbrev_np(s));',
+      '  for (int i = 0; i < SELFMAG; i++) printf("mag %d\\n", (unsigned char)ELFMAG[i]);',
+      "  return 0;",
+      "}",
+    ].join("\n");
+    const mag: number[] = [];
+    const bad: string[] = [];
+    for (const line of runC(src).trim().split("\n")) {
+      const [a, b] = line.split(" ");
+      if (a === "mag") mag.push(Number(b));
+      else if (abi.signalName(Number(a)) !== `SIG${b}`)
+        bad.push(`${a}: abi ${abi.signalName(Number(a))}, glibc SIG${b}`);
+    }
+    expect(bad).toEqual([]);
+    expect(mag).toEqual([...abi.ELFMAG]);
+  });
+
   it("syscalls (<asm/unistd_64.h>)", () => {
     const consts = pick(syscalls, (n) => n.startsWith("SYS_"));
     // Syscalls newer than the host headers may be absent from them.
