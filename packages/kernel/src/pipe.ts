@@ -22,6 +22,7 @@ import {
   EBADF,
   EBUSY,
   EINVAL,
+  ENOMEM,
   ENXIO,
   EPIPE,
   O_ACCMODE,
@@ -157,6 +158,8 @@ export class Pipe {
     while (cap < size) cap *= 2;
     if (cap > PIPE_MAX_SIZE && !privileged) return -1; // EPERM, mapped by the caller
     if (cap > 2 ** 31) return -EINVAL;
+    // Buffers are allocated eagerly here; refuse what Linux would only reserve.
+    if (cap > PIPE_MAX_SIZE * 16) return -ENOMEM;
     if (cap < this.length) return -EBUSY;
     const nb = new Uint8Array(cap);
     const tmp = new Uint8Array(this.length);

@@ -23,6 +23,8 @@ const SOURCE = String.raw`#define _GNU_SOURCE
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -151,6 +153,28 @@ int main(void) {
   printf("avail=%d\n", avail);
   R(umask(077));
   R(umask(022));
+  /* advisory locks across fork */
+  int lf = open("lk", O_RDWR | O_CREAT, 0644);
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+  R(fcntl(lf, F_SETLK, &fl));
+  R(flock(lf, LOCK_EX));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int lf2 = open("lk", O_RDWR);
+    struct flock g = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 5, .l_len = 1};
+    R(fcntl(lf2, F_SETLK, &g));
+    R(fcntl(lf2, F_GETLK, &g));
+    printf("getlk type=%d start=%ld len=%ld holder_is_parent=%d\n", g.l_type, (long)g.l_start, (long)g.l_len, g.l_pid == getppid());
+    struct flock h = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 0};
+    R(fcntl(lf2, F_SETLK, &h));
+    R(flock(lf2, LOCK_EX | LOCK_NB));
+    R(flock(lf, LOCK_EX | LOCK_NB));
+    fflush(stdout);
+    _exit(0);
+  }
+  R(waitpid(pid, NULL, 0) == pid);
+  R(unlink("lk"));
   /* cleanup */
   R(unlink("g"));
   R(unlink("ld"));

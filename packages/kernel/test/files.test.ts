@@ -422,3 +422,100 @@ describe("FIFOs", () => {
     expect(tt.num(sysOpen, tt.str("/fifo"), O_RDWR, 0)).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe("advisory locks", () => {
+  function twoProcesses() {
+    const a = makeTask();
+    const b = makeTask();
+    // Same file system, different processes.
+    Object.assign(b.t, { fs: a.fs, tgid: 2 });
+    const fa = a.num(sysOpen, a.str("/locked"), O_RDWR | O_CREAT, 0o644);
+    a.num(sysWrite, fa, a.str("0123456789"), 10);
+    const fb = b.num(sysOpen, b.str("/locked"), O_RDWR, 0);
+    return { a, b, fa, fb };
+  }
+
+  function flock(
+    tt: ReturnType<typeof makeTask>,
+    type: number,
+    start: number,
+    len: number,
+    whence = 0,
+  ): number {
+    const p = tt.alloc(32);
+    const dv = new DataView(new ArrayBuffer(32));
+    dv.setInt16(0, type, true);
+    dv.setInt16(2, whence, true);
+    dv.setBigInt64(8, BigInt(start), true);
+    dv.setBigInt64(16, BigInt(len), true);
+    tt.mem.copyOut(p, new Uint8Array(dv.buffer));
+    return p;
+  }
+
+  const F_GETLK = 5;
+  const F_SETLK = 6;
+  const F_SETLKW = 7;
+  const F_RDLCK = 0;
+  const F_WRLCK = 1;
+  const F_UNLCK = 2;
+
+  it("fcntl record locks conflict between processes, F_GETLK reports the holder, F_SETLKW waits", () => {
+    const { a, b, fa, fb } = twoProcesses();
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, F_WRLCK, 0, 5))).toBe(0);
+    expect(b.num(sysFcntl, fb, F_SETLK, flock(b, F_RDLCK, 4, 2))).toBe(-EAGAIN);
+    expect(b.num(sysFcntl, fb, F_SETLK, flock(b, F_RDLCK, 5, 0))).toBe(0); // bytes 5.. are free
+    const q = flock(b, F_WRLCK, 0, 1);
+    expect(b.num(sysFcntl, fb, F_GETLK, q)).toBe(0);
+    const dv = new DataView(b.read(q, 32).buffer);
+    expect(dv.getInt16(0, true)).toBe(F_WRLCK);
+    expect(Number(dv.getBigInt64(8, true))).toBe(0);
+    expect(Number(dv.getBigInt64(16, true))).toBe(5);
+    expect(dv.getInt32(24, true)).toBe(1); // the holder's pid
+    // The holder may change its own lock type (a lock conversion).
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, F_RDLCK, 0, 5))).toBe(0);
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, F_WRLCK, 0, 5))).toBe(0);
+    // A blocking request sleeps until the holder unlocks.
+    const blocked = b.call(sysFcntl, fb, F_SETLKW, flock(b, F_WRLCK, 2, 1));
+    expect(typeof blocked).toBe("object");
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, F_UNLCK, 0, 0))).toBe(0);
+    expect((blocked as Exclude<typeof blocked, number>).resume!(b.t, "woken")).toBe(0);
+    // Closing any fd of the file drops the process's locks.
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, F_WRLCK, 0, 3))).toBe(-EAGAIN);
+    expect(b.num(sysClose, b.num(sysOpen, b.str("/locked"), O_RDONLY, 0))).toBe(0);
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, F_WRLCK, 0, 3))).toBe(0);
+    // Bad l_type / l_whence, and a lock type the access mode does not allow.
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, 7, 0, 1))).toBe(-EINVAL);
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, F_RDLCK, 0, 1, 9))).toBe(-EINVAL);
+    const ro = a.num(sysOpen, a.str("/locked"), O_RDONLY, 0);
+    expect(a.num(sysFcntl, ro, F_SETLK, flock(a, F_WRLCK, 0, 1))).toBe(-EBADF);
+    expect(a.num(sysFcntl, fa, F_SETLK, BAD)).toBe(-EFAULT);
+  });
+
+  it("locks of an exited process no longer conflict", () => {
+    const { a, b, fa, fb } = twoProcesses();
+    expect(a.num(sysFcntl, fa, F_SETLK, flock(a, F_WRLCK, 0, 0))).toBe(0);
+    expect(b.num(sysFcntl, fb, F_SETLK, flock(b, F_WRLCK, 0, 0))).toBe(-EAGAIN);
+    (a.t.tg as unknown as { exit: { kind: string } }).exit = { kind: "zombie" };
+    expect(b.num(sysFcntl, fb, F_SETLK, flock(b, F_WRLCK, 0, 0))).toBe(0);
+  });
+
+  it("flock locks belong to the open file description", async () => {
+    const { sysFlock, sysDup } = await import("../src/syscalls/sys-fcntl.js");
+    const { a, b, fa, fb } = twoProcesses();
+    const LOCK_SH = 1;
+    const LOCK_EX = 2;
+    const LOCK_NB = 4;
+    const LOCK_UN = 8;
+    expect(a.num(sysFlock, fa, LOCK_EX)).toBe(0);
+    expect(b.num(sysFlock, fb, LOCK_SH | LOCK_NB)).toBe(-EAGAIN);
+    const blocked = b.call(sysFlock, fb, LOCK_SH);
+    expect(typeof blocked).toBe("object");
+    const dupfd = a.num(sysDup, fa);
+    expect(a.num(sysClose, fa)).toBe(0); // the dup still holds the description
+    expect(b.num(sysFlock, fb, LOCK_SH | LOCK_NB)).toBe(-EAGAIN);
+    expect(a.num(sysFlock, dupfd, LOCK_UN)).toBe(0);
+    expect((blocked as Exclude<typeof blocked, number>).resume!(b.t, "woken")).toBe(0);
+    expect(a.num(sysFlock, dupfd, LOCK_SH | LOCK_NB)).toBe(0); // shared locks coexist
+    expect(a.num(sysFlock, dupfd, 3)).toBe(-EINVAL);
+  });
+});

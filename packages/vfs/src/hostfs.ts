@@ -235,8 +235,13 @@ export class HostInode extends Inode {
     }
     const out: DirEntry[] = [];
     for (const name of names) {
-      const st = fs.lstatSync(pathBuf(this.childPath(name)), { throwIfNoEntry: false });
-      if (!st) continue; // raced with a host unlink
+      let st: fs.Stats | undefined;
+      try {
+        st = fs.lstatSync(pathBuf(this.childPath(name)), { throwIfNoEntry: false });
+      } catch {
+        st = undefined;
+      }
+      if (!st) continue; // raced with a host unlink, or unreadable
       out.push({ name, ino: st.ino, type: modeToDirentType(st.mode) });
     }
     return out;
@@ -273,8 +278,12 @@ export class HostInode extends Inode {
   override release(): void {
     if (--this.opens > 0) return;
     this.opens = 0;
-    if (this.fdRO >= 0) fs.closeSync(this.fdRO);
-    if (this.fdRW >= 0) fs.closeSync(this.fdRW);
+    try {
+      if (this.fdRO >= 0) fs.closeSync(this.fdRO);
+      if (this.fdRW >= 0) fs.closeSync(this.fdRW);
+    } catch {
+      // Closing our own fds cannot fail in a way the program could act on.
+    }
     this.fdRO = -1;
     this.fdRW = -1;
   }
@@ -374,9 +383,9 @@ export class HostInode extends Inode {
     const from = this.childPath(oldName);
     const to = newDir.childPath(newName);
     if (flags & 2 /* RENAME_EXCHANGE */) return -EINVAL; // node:fs has no renameat2
-    if (flags & 1 /* RENAME_NOREPLACE */ && fs.lstatSync(pathBuf(to), { throwIfNoEntry: false }))
-      return -EEXIST;
     try {
+      if (flags & 1 /* RENAME_NOREPLACE */ && fs.lstatSync(pathBuf(to), { throwIfNoEntry: false }))
+        return -EEXIST;
       fs.renameSync(pathBuf(from), pathBuf(to));
     } catch (e) {
       return hostErrno(e);

@@ -65,7 +65,7 @@ import {
 import type { Iovec } from "@tsvisor/mm";
 import { copyInPath, fdTable, mem, vtask } from "./file-common.js";
 import { dirSyscalls } from "./sys-dir.js";
-import { fcntlSyscalls } from "./sys-fcntl.js";
+import { dropLocksOf, fcntlSyscalls } from "./sys-fcntl.js";
 import { ioctlSyscalls } from "./sys-ioctl.js";
 import { pipeSyscalls } from "./sys-pipe.js";
 import { pollSyscalls } from "./sys-poll.js";
@@ -171,7 +171,11 @@ export const sysOpenat: SyscallFn = (t, a) => openat(t, a.int(0), a.ptr(1), a.in
 export const sysCreat: SyscallFn = (t, a) =>
   openat(t, AT_FDCWD, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.uint(1));
 
-export const sysClose: SyscallFn = (t, a) => fdTable(t).close(a.int(0));
+export const sysClose: SyscallFn = (t, a) => {
+  const fd = a.int(0);
+  dropLocksOf(t, fd);
+  return fdTable(t).close(fd);
+};
 
 /** close_range(2) flags (linux/close_range.h). */
 export const CLOSE_RANGE_UNSHARE = 2;
@@ -191,7 +195,10 @@ export const sysCloseRange: SyscallFn = (t, a) => {
   for (const fd of tab.fds()) {
     if (fd < first || fd > last) continue;
     if (flags & CLOSE_RANGE_CLOEXEC) tab.setFdFlags(fd, 1);
-    else tab.close(fd);
+    else {
+      dropLocksOf(t, fd);
+      tab.close(fd);
+    }
   }
   return 0;
 };
