@@ -214,7 +214,7 @@ export function dropLocksOf(t: Task, fd: number): void {
 /** Releases every POSIX lock `owner` (a thread group) holds on `inode`. */
 export function releasePosixLocks(inode: object, owner: object): void {
   const c = lockContexts.get(inode);
-  if (!c || !c.posix.some((l) => l.owner === owner)) return;
+  if (!c?.posix.some((l) => l.owner === owner)) return;
   c.posix = c.posix.filter((l) => l.owner !== owner);
   c.queue.notifyAll();
 }
