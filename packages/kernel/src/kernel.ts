@@ -191,6 +191,11 @@ export class Kernel {
   reaper: ThreadGroup | null = null;
   /** The first process run by `run` (pid 2); when it dies the sandbox ends. */
   main: ThreadGroup | null = null;
+  /**
+   * The task whose syscall (or wake-up continuation) is running, for code
+   * that has no task argument (procfs's "self"). Null between traps.
+   */
+  current: Task | null = null;
   /** Called by anything that makes work for an idle run loop. */
   kick: () => void = () => {};
   /** Boot time on the monotonic clock, for sysinfo's uptime. */

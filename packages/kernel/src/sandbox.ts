@@ -29,6 +29,7 @@ import {
   MAY_EXEC,
   mappableOf,
   openat,
+  pathOf,
   type SandboxRoot,
   type VfsTask,
 } from "@tsvisor/vfs";
@@ -39,6 +40,7 @@ import {
   type RunOptions,
   type SyscallHook,
 } from "./kernel.js";
+import { ProcFs } from "./procfs.js";
 import { fileSyscalls } from "./syscalls/sys-file.js";
 import type { SyscallEntry } from "./syscalls/syscall.js";
 import { buildTable } from "./syscalls/table.js";
@@ -59,11 +61,12 @@ export interface SandboxOptions {
 }
 
 /** Adapts a vfs FileDescription to what exec reads. */
-function execFile(f: FileDescription): OpenedExecutable {
+function execFile(t: Task, f: FileDescription): OpenedExecutable {
   const st = f.stat();
   const size = typeof st === "number" ? f.size() : st.size;
+  const abs = f.location !== null ? pathOf(t as unknown as VfsTask, f.location) : f.path;
   return {
-    path: f.path,
+    path: typeof abs === "string" ? abs : f.path,
     size,
     readAt: (offset, dst) => f.pread(dst, offset),
     close: () => f.decRef(),
@@ -116,7 +119,7 @@ export function sandboxServices(
         f.decRef();
         return -EACCES;
       }
-      return execFile(f);
+      return execFile(t, f);
     },
     initialFiles(opts: RunOptions) {
       const fs = root.newFsContext();
@@ -151,10 +154,13 @@ export function sandboxServices(
   };
 }
 
-/** Creates a kernel over `opts.platform` with the default file system and syscall table. */
+/**
+ * Creates a kernel over `opts.platform` with the default file system and
+ * syscall table, and procfs mounted on /proc (when the root has it).
+ */
 export function createSandbox(opts: SandboxOptions): Kernel {
   const root = opts.root ?? defaultRoot();
-  return new Kernel({
+  const k = new Kernel({
     platform: opts.platform,
     services: sandboxServices(opts.platform, root, opts.memoryLimitBytes),
     table: buildTable([...fileSyscalls, ...(opts.extraSyscalls ?? [])]),
@@ -162,4 +168,6 @@ export function createSandbox(opts: SandboxOptions): Kernel {
     ...(opts.strace !== undefined ? { strace: opts.strace } : {}),
     ...(opts.onSyscall !== undefined ? { onSyscall: opts.onSyscall } : {}),
   });
+  if (root.proc !== null) root.mountAt("/proc", new ProcFs(k));
+  return k;
 }

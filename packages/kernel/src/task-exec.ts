@@ -298,6 +298,8 @@ function commit(k: Kernel, t: Task, p: PreparedExec): number {
   const base = p.filename.slice(p.filename.lastIndexOf("/") + 1);
   t.name = base.slice(0, 15);
   tg.didExec = true;
+  tg.exePath = p.file.path;
+  tg.auxv = loaded.auxv;
   releaseVfork(k, t);
   t.noRestart = true;
   if (loaded.beyondEof !== 0) {
@@ -328,7 +330,7 @@ function load(
   t: Task,
   mm: TaskMemory,
   p: PreparedExec,
-): { entry: number; sp: number; beyondEof: number } | number {
+): { entry: number; sp: number; beyondEof: number; auxv: Uint8Array } | number {
   const main = loadElf(mm, p.file, p.elf, p.elf.type === 3 ? ET_DYN_BASE : 0);
   if (typeof main === "number") return main;
   let entry = main.entry;
@@ -370,5 +372,11 @@ function load(
   mm.argEnd = st.argEnd;
   mm.envStart = st.envStart;
   mm.envEnd = st.envEnd;
-  return { entry, sp: st.sp, beyondEof: main.beyondEof };
+  const auxv = new Uint8Array(st.auxv.length * 16);
+  const adv = new DataView(auxv.buffer);
+  st.auxv.forEach((e, i) => {
+    adv.setBigUint64(16 * i, BigInt(e.key), true);
+    adv.setBigUint64(16 * i + 8, BigInt(e.value), true);
+  });
+  return { entry, sp: st.sp, beyondEof: main.beyondEof, auxv };
 }

@@ -42,6 +42,7 @@ export function dispatchSyscall(k: Kernel, t: Task): void {
   t.syscallNr = nr;
   t.noRestart = false;
   t.raxRestored = false;
+  k.current = t;
   let r: number | Block;
   try {
     r = invoke(k, t, nr);
@@ -130,6 +131,7 @@ export function resumeBlocked(k: Kernel, t: Task, why: WakeReason): void {
     t.blockTimer = null;
   }
   const b = st.block;
+  k.current = t;
   let r: number | Block;
   try {
     if (b.resume !== undefined) {

@@ -97,6 +97,10 @@ export class ThreadGroup {
   readonly startTime = performance.now();
   /** Set when the group called exec successfully at least once (setpgid's EACCES). */
   didExec = false;
+  /** Absolute path of the executable (/proc/PID/exe); null before the first exec. */
+  exePath: string | null = null;
+  /** The auxiliary vector of the last exec, as bytes (/proc/PID/auxv). */
+  auxv: Uint8Array | null = null;
 
   constructor(
     /** The process id, equal to the leader's tid. */
