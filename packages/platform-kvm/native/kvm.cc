@@ -429,10 +429,12 @@ Napi::Value VmSetSlot(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// vmFlush(vm, slot, gpa): deletes and re-adds a one-page memslot. KVM drops
-// every shadow/TDP page-table entry of the VM when a memslot is deleted
+// vmFlush(vm, slot, gpa): moves a one-page memslot between `gpa` and
+// `gpa + 4096` (created at `gpa` on the first call). KVM drops every
+// shadow/TDP page-table entry of the VM when a memslot is deleted or moved
 // (KVM_X86_QUIRK_SLOT_ZAP_ALL, on by default) and flushes the guest TLB of
-// every vCPU, kicking running ones.
+// every vCPU, kicking running ones. A move costs two memslot swaps (SRCU
+// grace periods); a delete plus re-add would cost three.
 Napi::Value VmFlush(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Vm* vm = GetVm(info, 0);
@@ -442,14 +444,20 @@ Napi::Value VmFlush(const Napi::CallbackInfo& info) {
   if (vm->flush_mem == nullptr) {
     void* p = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return ThrowErrno(env, "mmap", errno);
+    if (SetSlot(vm, slot, gpa, 4096, (uint64_t)(uintptr_t)p) != 0) {
+      int e = errno;
+      munmap(p, 4096);
+      return ThrowErrno(env, "KVM_SET_USER_MEMORY_REGION(add)", e);
+    }
     vm->flush_mem = p;
-  } else if (SetSlot(vm, vm->flush_slot, vm->flush_gpa, 0, (uint64_t)(uintptr_t)vm->flush_mem) != 0) {
-    return ThrowErrno(env, "KVM_SET_USER_MEMORY_REGION(delete)", errno);
+    vm->flush_slot = slot;
+    vm->flush_gpa = gpa;
+    return env.Undefined();
   }
-  vm->flush_slot = slot;
-  vm->flush_gpa = gpa;
-  if (SetSlot(vm, slot, gpa, 4096, (uint64_t)(uintptr_t)vm->flush_mem) != 0)
-    return ThrowErrno(env, "KVM_SET_USER_MEMORY_REGION(add)", errno);
+  uint64_t to = vm->flush_gpa == gpa ? gpa + 4096 : gpa;
+  if (SetSlot(vm, vm->flush_slot, to, 4096, (uint64_t)(uintptr_t)vm->flush_mem) != 0)
+    return ThrowErrno(env, "KVM_SET_USER_MEMORY_REGION(move)", errno);
+  vm->flush_gpa = to;
   return env.Undefined();
 }
 

@@ -47,7 +47,7 @@ export interface KvmNative {
   vmCheckExtension(vm: number, cap: number): number;
   /** Adds, moves or (size 0) deletes memory slot `slot`. */
   vmSetSlot(vm: number, slot: number, gpa: number, size: number, hostAddr: number): void;
-  /** Deletes and re-adds a one-page slot: KVM drops all shadow page-table entries and guest TLBs. */
+  /** Creates (first call), then moves a one-page slot: KVM drops all shadow page-table entries and guest TLBs. */
   vmFlush(vm: number, slot: number, gpa: number): void;
   /** KVM_GET_SUPPORTED_CPUID as entries of 8 words (function, index, flags, eax, ebx, ecx, edx, 0). */
   vmSupportedCpuid(vm: number): Uint32Array;
