@@ -24,6 +24,8 @@ const SOURCE = String.raw`#define _GNU_SOURCE
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/file.h>
+#include <sys/vfs.h>
+#include <linux/falloc.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -175,6 +177,27 @@ int main(void) {
   }
   R(waitpid(pid, NULL, 0) == pid);
   R(unlink("lk"));
+  /* statfs, fallocate, fadvise */
+  struct statfs sfs;
+  R(statfs("/nonexistent", &sfs));
+  R(statfs(".", &sfs));
+  R(sfs.f_namelen);
+  R(fstatfs(-1, &sfs));
+  int fa = open("fa", O_RDWR | O_CREAT, 0644);
+  R(fallocate(fa, 0, 0, 0));
+  R(fallocate(fa, 0, 100, 50));
+  R(fstat(fa, &st));
+  printf("size=%ld\n", (long)st.st_size);
+  R(fallocate(fa, FALLOC_FL_KEEP_SIZE, 0, 1000));
+  R(fstat(fa, &st));
+  printf("size=%ld\n", (long)st.st_size);
+  R(posix_fadvise(fa, 0, 0, POSIX_FADV_SEQUENTIAL));
+  R(posix_fadvise(fa, 0, 0, 99));
+  int fp[2];
+  R(pipe(fp));
+  R(posix_fadvise(fp[0], 0, 0, POSIX_FADV_NORMAL));
+  R(fallocate(fp[1], 0, 0, 1));
+  R(unlink("fa"));
   /* cleanup */
   R(unlink("g"));
   R(unlink("ld"));

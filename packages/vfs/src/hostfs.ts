@@ -22,6 +22,7 @@ import {
   type DirEntry,
   FileSystem,
   type FsCreds,
+  type FsStats,
   Inode,
   modeToDirentType,
   type PermAttrs,
@@ -88,6 +89,25 @@ export class HostFs extends FileSystem {
 
   get root(): Inode {
     return this.rootInode;
+  }
+
+  /** The host file system's numbers (its f_type too, like a bind mount). */
+  override statfs(): FsStats {
+    try {
+      const s = fs.statfsSync(this.rootPath === "" ? "/" : this.rootPath);
+      return {
+        type: s.type,
+        bsize: s.bsize,
+        blocks: s.blocks,
+        bfree: s.bfree,
+        bavail: s.bavail,
+        files: s.files,
+        ffree: s.ffree,
+        namelen: 255,
+      };
+    } catch {
+      return super.statfs();
+    }
   }
 }
 

@@ -56,7 +56,15 @@ export {
   ROOT_CREDS,
   splitDev,
 } from "./inode.js";
-export type { DirEntry, FsCreds, SetAttr, StatData, Timespec } from "./inode.js";
+export type {
+  DirEntry,
+  FsCreds,
+  FsStats,
+  PermAttrs,
+  SetAttr,
+  StatData,
+  Timespec,
+} from "./inode.js";
 export { InodeMappable, mappableOf } from "./mappable.js";
 export { Mount, MountNamespace } from "./mount.js";
 export type { Location, MountOptions } from "./mount.js";

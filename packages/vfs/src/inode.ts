@@ -141,6 +141,19 @@ export function splitDev(dev: number): [number, number] {
   return [(dev & 0xfff00) >>> 8, (dev & 0xff) | ((dev >>> 12) & 0xfff00)];
 }
 
+/** What statfs(2) reports about a file system (the mount adds f_flags). */
+export interface FsStats {
+  /** f_type: a *_MAGIC number. */
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+  namelen: number;
+}
+
 let nextAnonMinor = 32;
 
 /**
@@ -153,6 +166,20 @@ export abstract class FileSystem {
     this.dev = makedev(0, nextAnonMinor++);
   }
   abstract get root(): Inode;
+
+  /** statfs(2) numbers. The default describes an empty in-memory file system. */
+  statfs(): FsStats {
+    return {
+      type: 0x01021994, // TMPFS_MAGIC
+      bsize: 4096,
+      blocks: 1 << 20,
+      bfree: 1 << 20,
+      bavail: 1 << 20,
+      files: 1 << 20,
+      ffree: 1 << 20,
+      namelen: 255,
+    };
+  }
 }
 
 /**

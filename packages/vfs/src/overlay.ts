@@ -21,6 +21,7 @@ import {
   type DirEntry,
   FileSystem,
   type FsCreds,
+  type FsStats,
   Inode,
   modeToDirentType,
   type PermAttrs,
@@ -72,6 +73,12 @@ export class OverlayFs extends FileSystem {
 
   get root(): Inode {
     return this.rootInode;
+  }
+
+  /** overlayfs reports OVERLAYFS_SUPER_MAGIC with the numbers of the tree below. */
+  override statfs(): FsStats {
+    const lowerFs = (this.rootInode.lower ?? this.rootInode.upper)!.fs;
+    return { ...lowerFs.statfs(), type: 0x794c7630 };
   }
 }
 

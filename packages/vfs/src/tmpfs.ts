@@ -14,6 +14,7 @@ import {
   type DirEntry,
   FileSystem,
   type FsCreds,
+  type FsStats,
   Inode,
   type PermAttrs,
   modeToDirentType,
@@ -58,6 +59,37 @@ export class TmpFs extends FileSystem {
 
   get root(): Inode {
     return this.rootInode;
+  }
+
+  /** Bytes of file data held (for statfs). */
+  usedBytes(): number {
+    let n = 0;
+    const walk = (i: TmpfsInode) => {
+      n += i.data.length;
+      if (i.children)
+        for (const c of i.children.values())
+          if (c.children) walk(c);
+          else n += c.data.length;
+    };
+    walk(this.rootInode);
+    return n;
+  }
+
+  override statfs(): FsStats {
+    // Like a tmpfs sized at half of RAM would: report 4 GiB, minus what is used.
+    const total = 1 << 20;
+    const used = Math.ceil(this.usedBytes() / 4096);
+    const free = Math.max(0, total - used);
+    return {
+      type: 0x01021994, // TMPFS_MAGIC
+      bsize: 4096,
+      blocks: total,
+      bfree: free,
+      bavail: free,
+      files: 1 << 20,
+      ffree: (1 << 20) - this.nextIno,
+      namelen: 255,
+    };
   }
 
   /** @internal */

@@ -20,6 +20,10 @@ import {
   EACCES,
   EAGAIN,
   EBADF,
+  EFBIG,
+  EISDIR,
+  EOPNOTSUPP,
+  FALLOC_FL_KEEP_SIZE,
   EFAULT,
   EINVAL,
   ENODEV,
@@ -41,6 +45,8 @@ import {
   SYS_close,
   SYS_close_range,
   SYS_creat,
+  SYS_fadvise64,
+  SYS_fallocate,
   SYS_fdatasync,
   SYS_fsync,
   SYS_ftruncate,
@@ -487,6 +493,49 @@ export const sysSendfile: SyscallFn = (t, a) => {
   return wrote;
 };
 
+/**
+ * fallocate(2): mode 0 extends the file to cover the range;
+ * FALLOC_FL_KEEP_SIZE alone is a no-op (space is not reserved in tsvisor).
+ * "EBADF fd is not a valid file descriptor, or is not opened for writing";
+ * "EINVAL offset was less than 0, or len was less than or equal to 0";
+ * "ESPIPE fd refers to a pipe or FIFO"; "EOPNOTSUPP ... mode is not
+ * supported".
+ */
+export const sysFallocate: SyscallFn = (t, a) => {
+  const f = fdTable(t).get(a.int(0));
+  if (!f || !f.writable) return -EBADF;
+  const mode = a.int(1);
+  const off = a.s64(2);
+  const len = a.s64(3);
+  if (off < 0 || len <= 0) return -EINVAL;
+  if (f instanceof PipeFile) return -ESPIPE;
+  const inode = f.inode;
+  if (!inode) return -ENODEV;
+  if (inode.isDir) return -EISDIR;
+  if (inode.fileType !== S_IFREG) return -ENODEV;
+  if (mode & ~FALLOC_FL_KEEP_SIZE) return -EOPNOTSUPP;
+  if (off + len > Number.MAX_SAFE_INTEGER) return -EFBIG;
+  if (mode & FALLOC_FL_KEEP_SIZE) return 0;
+  const st = f.stat();
+  if (typeof st === "number") return st;
+  if (off + len <= st.size) return 0;
+  return f.setattr({ size: off + len });
+};
+
+/**
+ * fadvise64(2): advice is a hint tsvisor does not need; only the errors
+ * are Linux's ("EBADF", "EINVAL An invalid value was specified for
+ * advice", "ESPIPE The specified file descriptor refers to a pipe").
+ */
+export const sysFadvise64: SyscallFn = (t, a) => {
+  const f = fdTable(t).get(a.int(0));
+  if (!f || f.flags & O_PATH) return -EBADF;
+  if (f instanceof PipeFile) return -ESPIPE;
+  const advice = a.int(3);
+  if (a.s64(2) < 0 || advice < 0 || advice > 5) return -EINVAL;
+  return 0;
+};
+
 // ---------------------------------------------------------------------------
 // Kernel services backed by the vfs
 
@@ -601,6 +650,13 @@ export const ioSyscalls: readonly SyscallEntry[] = [
   supported(SYS_pwritev, "pwritev", sysPwritev),
   partial(SYS_preadv2, "preadv2", sysPreadv2, "RWF_* flags are accepted as hints."),
   partial(SYS_pwritev2, "pwritev2", sysPwritev2, "RWF_* flags are accepted as hints."),
+  partial(
+    SYS_fallocate,
+    "fallocate",
+    sysFallocate,
+    "Modes other than 0 and FALLOC_FL_KEEP_SIZE are EOPNOTSUPP; no space is reserved.",
+  ),
+  partial(SYS_fadvise64, "fadvise64", sysFadvise64, "Advice is accepted and ignored."),
   partial(SYS_close_range, "close_range", sysCloseRange, "CLOSE_RANGE_UNSHARE does not unshare."),
 ];
 

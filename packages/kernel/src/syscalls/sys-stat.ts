@@ -9,8 +9,16 @@ import {
   AT_NO_AUTOMOUNT,
   AT_STATX_SYNC_TYPE,
   AT_SYMLINK_NOFOLLOW,
+  EBADF,
+  EFAULT,
   EINVAL,
   encodeStat,
+  encodeStatfs,
+  ST_RDONLY,
+  ST_RELATIME,
+  STATFS_SIZE,
+  SYS_fstatfs,
+  SYS_statfs,
   encodeStatx,
   STAT_SIZE,
   STATX__RESERVED,
@@ -25,7 +33,7 @@ import {
 } from "@tsvisor/abi";
 import * as vfs from "@tsvisor/vfs";
 import type { Task } from "../task.js";
-import { copyInPath, mem, vtask } from "./file-common.js";
+import { copyInPath, fdTable, mem, vtask } from "./file-common.js";
 import { type SyscallEntry, type SyscallFn, supported } from "./syscall.js";
 
 const statBuf = new Uint8Array(STAT_SIZE);
@@ -134,7 +142,64 @@ export const sysStatx: SyscallFn = (t, a) => {
   return Math.min(r, 0);
 };
 
+const statfsBuf = new Uint8Array(STATFS_SIZE);
+const statfsView = new DataView(statfsBuf.buffer);
+/** ST_VALID (Linux 2.6.36+): f_flags is meaningful. */
+const ST_VALID = 0x20;
+
+function copyOutStatfs(t: Task, addr: number, loc: vfs.Location): number {
+  const s = loc.mount.fs.statfs();
+  encodeStatfs(statfsView, 0, {
+    f_type: s.type,
+    f_bsize: s.bsize,
+    f_blocks: s.blocks,
+    f_bfree: s.bfree,
+    f_bavail: s.bavail,
+    f_files: s.files,
+    f_ffree: s.ffree,
+    f_fsid: [loc.mount.fs.dev, 0],
+    f_namelen: s.namelen,
+    f_frsize: s.bsize,
+    f_flags: ST_VALID | ST_RELATIME | (loc.mount.readOnly ? ST_RDONLY : 0),
+  });
+  return mem(t).copyOut(addr, statfsBuf) < 0 ? -EFAULT : 0;
+}
+
+/** statfs(2): the file system holding `path` (symlinks followed). */
+export const sysStatfs: SyscallFn = (t, a) => {
+  const path = copyInPath(t, a.ptr(0));
+  if (typeof path === "number") return path;
+  const loc = vfs.lookupAt(vtask(t), AT_FDCWD, path, true);
+  if (typeof loc === "number") return loc;
+  return copyOutStatfs(t, a.ptr(1), loc);
+};
+
+/** fstatfs(2). Pipes report their pseudo file system (PIPEFS_MAGIC). */
+export const sysFstatfs: SyscallFn = (t, a) => {
+  const f = fdTable(t).get(a.int(0));
+  if (!f) return -EBADF;
+  if (!f.location) {
+    encodeStatfs(statfsView, 0, {
+      f_type: 0x50495045, // PIPEFS_MAGIC
+      f_bsize: 4096,
+      f_blocks: 0,
+      f_bfree: 0,
+      f_bavail: 0,
+      f_files: 0,
+      f_ffree: 0,
+      f_fsid: [0, 0],
+      f_namelen: 255,
+      f_frsize: 4096,
+      f_flags: ST_VALID,
+    });
+    return mem(t).copyOut(a.ptr(1), statfsBuf) < 0 ? -EFAULT : 0;
+  }
+  return copyOutStatfs(t, a.ptr(1), f.location);
+};
+
 export const statSyscalls: readonly SyscallEntry[] = [
+  supported(SYS_statfs, "statfs", sysStatfs),
+  supported(SYS_fstatfs, "fstatfs", sysFstatfs),
   supported(SYS_stat, "stat", sysStat),
   supported(SYS_fstat, "fstat", sysFstat),
   supported(SYS_lstat, "lstat", sysLstat),
