@@ -52,7 +52,8 @@ int main(int argc, char **argv) {
 }`;
 writeFileSync(join(tmp, "getppid.c"), nativeSrc);
 execFileSync("gcc", ["-O2", "-static", "-o", join(tmp, "getppid"), join(tmp, "getppid.c")]);
-const runC = (cmd, argv) => Number(execFileSync(cmd, argv, { encoding: "utf8" }).trim().split("\n").pop());
+const runC = (cmd, argv) =>
+  Number(execFileSync(cmd, argv, { encoding: "utf8" }).trim().split("\n").pop());
 const nativeRuns = [];
 for (let r = 0; r < RUNS; r++) nativeRuns.push(runC(join(tmp, "getppid"), [String(N)]));
 rows.push({ name: "native getppid", ns: median(nativeRuns), note: "" });
@@ -74,7 +75,10 @@ const { default: provider } = await import(dist);
   // loop: mov $110,%eax (getppid); syscall; cmp $4242,%rax; jne bad; jmp loop; bad: ud2
   p.memoryFile
     .chunk(0)
-    .set([0xb8, 0x6e, 0, 0, 0, 0x0f, 0x05, 0x48, 0x3d, 0x92, 0x10, 0, 0, 0x75, 0x02, 0xeb, 0xef, 0x0f, 0x0b]);
+    .set([
+      0xb8, 0x6e, 0, 0, 0, 0x0f, 0x05, 0x48, 0x3d, 0x92, 0x10, 0, 0, 0x75, 0x02, 0xeb, 0xef, 0x0f,
+      0x0b,
+    ]);
   const as = p.newAddressSpace();
   if (as.mapFile(0x400000, 4096, 0, 5) !== 0) throw new Error("mapFile failed");
   const ctx = p.newContext();
@@ -105,11 +109,22 @@ const { default: provider } = await import(dist);
 // --- C floors from kvm-probe ------------------------------------------------------
 if (existsSync(join(probeDir, "Makefile"))) {
   const out = join(tmp, "kvm-probe");
-  execFileSync("make", ["-s", "-C", probeDir, `OUT=${out}`, `${out}/ptrace_bench`, `${out}/seccomp_bench`]);
+  execFileSync("make", [
+    "-s",
+    "-C",
+    probeDir,
+    `OUT=${out}`,
+    `${out}/ptrace_bench`,
+    `${out}/seccomp_bench`,
+  ]);
   const c = (label, bin, argv) => {
-    const text = execFileSync(join(out, bin), [...argv, "-n", String(Math.min(N, 100000)), "-r", String(RUNS)], {
-      encoding: "utf8",
-    });
+    const text = execFileSync(
+      join(out, bin),
+      [...argv, "-n", String(Math.min(N, 100000)), "-r", String(RUNS)],
+      {
+        encoding: "utf8",
+      },
+    );
     const m = /median (\d+) ns/.exec(text);
     rows.push({ name: label, ns: m ? Number(m[1]) : Number.NaN, note: "C, kvm-probe" });
   };
@@ -126,13 +141,26 @@ if (existsSync(join(probeDir, "Makefile"))) {
 // --- peers ------------------------------------------------------------------------
 if (which("proot")) {
   const runs = [];
-  for (let r = 0; r < RUNS; r++) runs.push(runC("proot", [join(tmp, "getppid"), String(Math.min(N, 100000))]));
-  rows.push({ name: "proot getppid", ns: median(runs), note: "ptrace, measured inside the program" });
+  for (let r = 0; r < RUNS; r++)
+    runs.push(runC("proot", [join(tmp, "getppid"), String(Math.min(N, 100000))]));
+  rows.push({
+    name: "proot getppid",
+    ns: median(runs),
+    note: "ptrace, measured inside the program",
+  });
 } else {
-  rows.push({ name: "proot getppid", ns: Number.NaN, note: "not installed (apt-get install proot)" });
+  rows.push({
+    name: "proot getppid",
+    ns: Number.NaN,
+    note: "not installed (apt-get install proot)",
+  });
 }
 if (which("runsc")) {
-  rows.push({ name: "runsc", ns: Number.NaN, note: "installed; run it with: runsc --platform=ptrace do <getppid>" });
+  rows.push({
+    name: "runsc",
+    ns: Number.NaN,
+    note: "installed; run it with: runsc --platform=ptrace do <getppid>",
+  });
 } else {
   rows.push({ name: "runsc", ns: Number.NaN, note: "not installed (not packaged in Debian 12)" });
 }
@@ -141,7 +169,9 @@ rmSync(tmp, { recursive: true, force: true });
 
 const nativeNs = rows[0].ns;
 const fmt = (ns) => (Number.isNaN(ns) ? "-" : (ns / 1000).toFixed(2));
-console.log(`getppid round trip, N=${N}, median of ${RUNS} runs (load: ${execFileSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).trim()})`);
+console.log(
+  `getppid round trip, N=${N}, median of ${RUNS} runs (load: ${execFileSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).trim()})`,
+);
 console.log(`${"case".padEnd(48)} ${"us/call".padStart(9)} ${"x native".padStart(9)}  note`);
 for (const r of rows) {
   const ratio = Number.isNaN(r.ns) ? "-" : (r.ns / nativeNs).toFixed(0);

@@ -12,7 +12,7 @@
       "actions": [
         {
           "action_name": "build_stub",
-          "inputs": ["native/stub.c"],
+          "inputs": ["native/stub.c", "native/systrap.h"],
           "outputs": ["<(PRODUCT_DIR)/tsvisor-stub"],
           "action": [
             "gcc", "-nostdlib", "-static", "-no-pie", "-fpie", "-O2", "-ffreestanding",

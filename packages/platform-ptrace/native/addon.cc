@@ -21,14 +21,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/futex.h>
+#include <x86intrin.h>
+
 #include <string>
 #include <unordered_map>
+
+#include "systrap.h"
 
 namespace {
 
 // The real-time signal used to wake the Sentry thread (timer) and to kick a
 // running stub thread (interrupt). Not used by Node, libuv or V8.
-constexpr int kKickSignal = 59;  // SIGRTMAX - 5 with glibc's 64 signals
+constexpr int kKickSignal = SYSTRAP_KICK_SIGNAL;  // SIGRTMAX - 5 with glibc's 64 signals
 
 // Stop kinds returned to TypeScript.
 enum StopKind : int32_t {
@@ -292,6 +297,7 @@ struct SpawnArgs {
   char* const* argv;
   char* const* envp;
   int memfd;
+  int ctlfd;  // -1: none
   pid_t pgid;
   pid_t ppid;
 };
@@ -302,13 +308,14 @@ int StubChild(void* p) {
   syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (syscall(SYS_getppid) != a->ppid) syscall(SYS_exit, 120);  // parent already gone
   if (syscall(SYS_setpgid, 0, a->pgid) != 0) syscall(SYS_exit, 121);
-  if (a->memfd != 3) {
-    if (syscall(SYS_dup2, a->memfd, 3) != 3) syscall(SYS_exit, 122);
-  } else if (syscall(SYS_fcntl, 3, F_SETFD, 0) != 0) {
-    syscall(SYS_exit, 122);
-  }
+  // memory file -> fd 3, control file -> fd 4, nothing else open.
+  long m = syscall(SYS_fcntl, a->memfd, F_DUPFD, 10);
+  long c = a->ctlfd >= 0 ? syscall(SYS_fcntl, a->ctlfd, F_DUPFD, 10) : -1;
+  if (m < 0) syscall(SYS_exit, 122);
+  if (syscall(SYS_dup2, m, 3) != 3) syscall(SYS_exit, 122);
+  if (c >= 0 && syscall(SYS_dup2, c, 4) != 4) syscall(SYS_exit, 122);
   syscall(SYS_close_range, 0, 2, 0);
-  syscall(SYS_close_range, 4, ~0U, 0);
+  syscall(SYS_close_range, c >= 0 ? 5 : 4, ~0U, 0);
   if (syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) != 0) syscall(SYS_exit, 123);
   syscall(SYS_execve, a->path, a->argv, a->envp);
   syscall(SYS_exit, 124);
@@ -319,15 +326,17 @@ int StubChild(void* p) {
 // traced (EXITKILL|TRACESYSGOOD|TRACECLONE), seccomp-locked, and stopped at
 // its ready int3; regsOut receives its registers there (rip = gadget).
 napi_value SpawnStub(napi_env env, napi_callback_info info) {
-  Args a(env, info, 4);
+  Args a(env, info, 6);
   std::string path = a.Str(0);
   int memfd = a.Int(1);
-  int pgid = a.Int(2);
-  auto* regs = static_cast<user_regs_struct*>(a.Typed(3, napi_uint32_array, sizeof(user_regs_struct)));
+  int ctlfd = a.Int(2);
+  int pgid = a.Int(3);
+  std::string mode = a.Str(4);
+  auto* regs = static_cast<user_regs_struct*>(a.Typed(5, napi_uint32_array, sizeof(user_regs_struct)));
   if (!a.ok) return nullptr;
-  char* argv[] = {const_cast<char*>("tsvisor-stub"), nullptr};
+  char* argv[] = {const_cast<char*>("tsvisor-stub"), const_cast<char*>(mode.c_str()), nullptr};
   char* envp[] = {nullptr};
-  SpawnArgs sa{path.c_str(), argv, envp, memfd, pgid, getpid()};
+  SpawnArgs sa{path.c_str(), argv, envp, memfd, ctlfd, pgid, getpid()};
   const size_t kStack = 64 * 1024;
   void* stack = mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return ThrowHost(env, "mmap", errno), nullptr;
@@ -355,7 +364,7 @@ napi_value SpawnStub(napi_env env, napi_callback_info info) {
     // The child exited before execve completed: its exit code says where.
     return fail("spawnStub(exec)", WIFEXITED(st) ? WEXITSTATUS(st) : ECHILD);
   }
-  long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE;
+  long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACESECCOMP;
   if (ptrace(PTRACE_SETOPTIONS, pid, 0, opts) != 0) return fail("ptrace(SETOPTIONS)", errno);
   if (ptrace(PTRACE_CONT, pid, 0, 0) != 0) return fail("ptrace(CONT)", errno);
   if (WaitDeadline(pid, &st, -1) < 0) return fail("waitpid", errno);
@@ -389,6 +398,7 @@ napi_value SetRegs(napi_env env, napi_callback_info info) {
 // out: [0] signo / raw status / event, [1] si_code / event msg, [2] si_addr.
 int32_t Decode(napi_env env, pid_t tid, int st, user_regs_struct* regs, double* out, bool* threw) {
   *threw = false;
+  out[3] = -1;  // no page-fault error code under ptrace
   if (WIFEXITED(st) || WIFSIGNALED(st)) {
     out[0] = st;
     return kExited;
@@ -639,6 +649,205 @@ napi_value KillReap(napi_env env, napi_callback_info info) {
   return Undef(env);
 }
 
+// detach(tid, regs): writes regs and detaches the thread (it runs on its own).
+napi_value Detach2(napi_env env, napi_callback_info info) {
+  Args a(env, info, 2);
+  int tid = a.Int(0);
+  void* regs = a.Typed(1, napi_uint32_array, sizeof(user_regs_struct));
+  if (!a.ok) return nullptr;
+  if (ptrace(PTRACE_SETREGS, tid, 0, regs) != 0) return ThrowHost(env, "ptrace(SETREGS)", errno), nullptr;
+  if (ptrace(PTRACE_DETACH, tid, 0, 0) != 0) return ThrowHost(env, "ptrace(DETACH)", errno), nullptr;
+  return Undef(env);
+}
+
+// --- systrap: shared-memory hand-off with stub signal handlers -----------------
+
+long Futex(volatile unsigned int* addr, int op, unsigned int val, const struct timespec* ts) {
+  return syscall(SYS_futex, addr, op, val, ts, nullptr, 0);
+}
+
+// Waits until *word != val or the deadline passes (deadline < 0: never).
+// Returns false on timeout.
+bool FutexWaitNe(unsigned int* word, unsigned int val, int64_t deadline_ns) {
+  while (__atomic_load_n(word, __ATOMIC_SEQ_CST) == val) {
+    struct timespec ts, *tsp = nullptr;
+    if (deadline_ns >= 0) {
+      int64_t left = deadline_ns - NowNs();
+      if (left <= 0) return false;
+      ts.tv_sec = left / 1000000000LL;
+      ts.tv_nsec = left % 1000000000LL;
+      tsp = &ts;
+    }
+    Futex(word, FUTEX_WAIT, val, tsp);
+  }
+  return true;
+}
+
+systrap_ctl* Ctl(double addr) { return reinterpret_cast<systrap_ctl*>((uintptr_t)addr); }
+
+void TrapRun(systrap_ctl* c, const user_regs_struct* regs) {
+  memcpy(c->regs, regs, sizeof c->regs);
+  __atomic_store_n(&c->state, SYSTRAP_RUN, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&c->stub_sleeping, __ATOMIC_SEQ_CST)) Futex(&c->state, FUTEX_WAKE, 1, nullptr);
+}
+
+// Waits for the slot to reach TRAPPED: spins for spin_ns, then sleeps on the
+// futex; with a deadline, kicks the thread once it passes. Returns false if
+// the deadline passed and kick_tid was 0 (nothing to kick).
+bool TrapWait(systrap_ctl* c, double spin_ns, int64_t deadline_ns, pid_t pid, pid_t tid) {
+  if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == SYSTRAP_TRAPPED) return true;
+  if (spin_ns > 0) {
+    int64_t until = NowNs() + (int64_t)spin_ns;
+    for (int i = 0;; i++) {
+      if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == SYSTRAP_TRAPPED) return true;
+      _mm_pause();
+      if ((i & 63) == 63 && NowNs() >= until) break;
+    }
+  }
+  __atomic_store_n(&c->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
+  bool kicked = false;
+  for (;;) {
+    unsigned int v = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
+    if (v == SYSTRAP_TRAPPED) break;
+    struct timespec ts, *tsp = nullptr;
+    if (deadline_ns >= 0 && !kicked) {
+      int64_t left = deadline_ns - NowNs();
+      if (left <= 0) {
+        syscall(SYS_tgkill, pid, tid, SYSTRAP_KICK_SIGNAL);
+        kicked = true;
+        continue;
+      }
+      ts.tv_sec = left / 1000000000LL;
+      ts.tv_nsec = left % 1000000000LL;
+      tsp = &ts;
+    }
+    Futex(&c->state, FUTEX_WAIT, v, tsp);
+  }
+  __atomic_store_n(&c->sentry_sleeping, 0, __ATOMIC_SEQ_CST);
+  return true;
+}
+
+// Copies a trapped slot's registers out and classifies the trap.
+// out: [0] signo, [1] si_code, [2] si_addr, [3] page-fault error code or -1.
+int32_t TrapDecode(systrap_ctl* c, user_regs_struct* regs, double* out) {
+  memcpy(regs, c->regs, sizeof c->regs);
+  regs->cs = 0x33;
+  regs->ss = 0x2b;
+  regs->ds = regs->es = regs->fs = regs->gs = 0;
+  regs->gs_base = 0;
+  int sig = c->signo;
+  int code = c->code;
+  out[0] = sig;
+  out[1] = code;
+  out[2] = (double)c->addr;
+  out[3] = c->trapno == 14 ? (double)c->err : -1;
+  if (sig == SIGSYS && code == 1 /* SYS_SECCOMP */) {
+    regs->orig_rax = (unsigned long)(long)c->syscall;
+    regs->rax = (unsigned long)-ENOSYS;
+    return kSyscall;
+  }
+  regs->orig_rax = (unsigned long)-1L;
+  bool sync = code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+                           sig == SIGTRAP || sig == SIGSYS);
+  return sync ? kSignal : kInterrupted;
+}
+
+// trapSwitch(ctl, pid, tid, regs, timeoutMs, out, spinNs) -> StopKind.
+napi_value TrapSwitch(napi_env env, napi_callback_info info) {
+  Args a(env, info, 7);
+  double ctl = a.Num(0);
+  int pid = a.Int(1), tid = a.Int(2);
+  auto* regs = static_cast<user_regs_struct*>(a.Typed(3, napi_uint32_array, sizeof(user_regs_struct)));
+  double timeout = a.Num(4);
+  auto* out = static_cast<double*>(a.Typed(5, napi_float64_array, 8 * 4));
+  double spin = a.Num(6);
+  if (!a.ok) return nullptr;
+  systrap_ctl* c = Ctl(ctl);
+  TrapRun(c, regs);
+  int64_t deadline = timeout >= 0 ? NowNs() + (int64_t)(timeout * 1e6) : -1;
+  TrapWait(c, spin, deadline, pid, tid);
+  return Num(env, TrapDecode(c, regs, out));
+}
+
+napi_value TrapResume(napi_env env, napi_callback_info info) {
+  Args a(env, info, 2);
+  double ctl = a.Num(0);
+  auto* regs = static_cast<user_regs_struct*>(a.Typed(1, napi_uint32_array, sizeof(user_regs_struct)));
+  if (!a.ok) return nullptr;
+  TrapRun(Ctl(ctl), regs);
+  return Undef(env);
+}
+
+napi_value TrapCollect(napi_env env, napi_callback_info info) {
+  Args a(env, info, 3);
+  double ctl = a.Num(0);
+  auto* regs = static_cast<user_regs_struct*>(a.Typed(1, napi_uint32_array, sizeof(user_regs_struct)));
+  auto* out = static_cast<double*>(a.Typed(2, napi_float64_array, 8 * 4));
+  if (!a.ok) return nullptr;
+  return Num(env, TrapDecode(Ctl(ctl), regs, out));
+}
+
+// trapWaitReady(ctl, timeoutMs) -> bool: waits for a new thread's first trap.
+napi_value TrapWaitReady(napi_env env, napi_callback_info info) {
+  Args a(env, info, 2);
+  double ctl = a.Num(0);
+  double timeout = a.Num(1);
+  if (!a.ok) return nullptr;
+  systrap_ctl* c = Ctl(ctl);
+  int64_t deadline = NowNs() + (int64_t)(timeout * 1e6);
+  __atomic_store_n(&c->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
+  bool ok = true;
+  for (;;) {
+    unsigned int v = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
+    if (v == SYSTRAP_TRAPPED) break;
+    if (!FutexWaitNe(&c->state, v, deadline)) {
+      ok = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == SYSTRAP_TRAPPED;
+      break;
+    }
+  }
+  __atomic_store_n(&c->sentry_sleeping, 0, __ATOMIC_SEQ_CST);
+  napi_value r;
+  napi_get_boolean(env, ok, &r);
+  return r;
+}
+
+// trapWaitAny(globals, ctls Float64Array, n, timeoutMs) -> index of a
+// TRAPPED slot among ctls[0..n), or -1 on timeout.
+napi_value TrapWaitAny(napi_env env, napi_callback_info info) {
+  Args a(env, info, 4);
+  double gaddr = a.Num(0);
+  auto* ctls = static_cast<double*>(a.Typed(1, napi_float64_array, 0));
+  int n = a.Int(2);
+  double timeout = a.Num(3);
+  if (!a.ok) return nullptr;
+  auto* g = reinterpret_cast<systrap_globals*>((uintptr_t)gaddr);
+  int64_t deadline = timeout >= 0 ? NowNs() + (int64_t)(timeout * 1e6) : -1;
+  auto scan = [&]() -> int {
+    for (int i = 0; i < n; i++)
+      if (__atomic_load_n(&Ctl(ctls[i])->state, __ATOMIC_SEQ_CST) == SYSTRAP_TRAPPED) return i;
+    return -1;
+  };
+  int found;
+  for (;;) {
+    unsigned int seq = __atomic_load_n(&g->seq, __ATOMIC_SEQ_CST);
+    if ((found = scan()) >= 0) break;
+    if (timeout == 0) break;
+    __atomic_store_n(&g->any_waiting, 1, __ATOMIC_SEQ_CST);
+    if ((found = scan()) >= 0) break;
+    struct timespec ts, *tsp = nullptr;
+    if (deadline >= 0) {
+      int64_t left = deadline - NowNs();
+      if (left <= 0) break;
+      ts.tv_sec = left / 1000000000LL;
+      ts.tv_nsec = left % 1000000000LL;
+      tsp = &ts;
+    }
+    Futex(&g->seq, FUTEX_WAIT, seq, tsp);
+  }
+  __atomic_store_n(&g->any_waiting, 0, __ATOMIC_SEQ_CST);
+  return Num(env, found);
+}
+
 napi_value Export(napi_env env, napi_value exports, const char* name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
@@ -668,6 +877,12 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
   Export(env, exports, "setFP", SetFP);
   Export(env, exports, "tgkill", Tgkill);
   Export(env, exports, "killReap", KillReap);
+  Export(env, exports, "detachThread", Detach2);
+  Export(env, exports, "trapSwitch", TrapSwitch);
+  Export(env, exports, "trapResume", TrapResume);
+  Export(env, exports, "trapCollect", TrapCollect);
+  Export(env, exports, "trapWaitReady", TrapWaitReady);
+  Export(env, exports, "trapWaitAny", TrapWaitAny);
   return exports;
 }
 

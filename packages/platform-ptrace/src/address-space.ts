@@ -16,14 +16,19 @@ import {
 import type { AddressSpace } from "@tsvisor/platform";
 import {
   newRegisters,
+  PROT_READ,
+  PROT_WRITE,
   REG_R8,
   REG_R9,
   REG_R10,
+  REG_R12,
   REG_RAX,
+  REG_RBX,
   REG_RDI,
   REG_RDX,
   REG_RIP,
   REG_RSI,
+  REG_RSP,
   regS64,
   setReg,
 } from "@tsvisor/platform";
@@ -49,10 +54,35 @@ export class StubDiedError extends Error {
   }
 }
 
+/** How application threads trap to the Sentry. */
+export type PtraceMode = "sysemu" | "systrap";
+
+/** systrap control file layout (native/systrap.h). */
+export const SYSTRAP_SLOT_SIZE = 0x10000;
+export const SYSTRAP_CTL_BASE = 0x7fffd0000000;
+/** Control-file fd inside a stub. */
+const STUB_CTLFD = 4;
+
+/**
+ * A stub thread running one Context in one address space. `slot` is its
+ * systrap control slot (-1 under sysemu) and `ctl` that slot's address in
+ * the Sentry.
+ */
+export interface StubThread {
+  readonly tid: number;
+  readonly slot: number;
+  readonly ctl: number;
+}
+
 /** What the platform shares with its address spaces. */
 export interface StubHost {
   readonly native: PtraceNative;
+  readonly mode: PtraceMode;
   readonly memfd: number;
+  /** Control file fd (systrap), or -1. */
+  readonly ctlfd: number;
+  /** Allocates a systrap control slot: its index and its address in the Sentry. */
+  allocSlot(): { slot: number; ctl: number };
   /** Process group of every stub (led by the platform's anchor stub). */
   readonly pgid: number;
   /** Called when an address space is released, so contexts drop their threads in it. */
@@ -87,9 +117,36 @@ export class PtraceAddressSpace implements AddressSpace {
     private readonly host: StubHost,
     pgid = host.pgid,
   ) {
-    this.pid = host.native.spawnStub(stubPath, host.memfd, pgid, this.template);
+    this.pid = host.native.spawnStub(
+      stubPath,
+      host.memfd,
+      host.ctlfd,
+      pgid,
+      host.mode,
+      this.template,
+    );
     this.gadget = regS64(this.template, REG_RIP);
+    this.threadEntry = regS64(this.template, REG_RBX);
+    this.threadExit = regS64(this.template, REG_R12);
+    if (host.mode === "systrap") {
+      // The globals page (slot 0) is shared by every stub.
+      const r = this.inject(SYS_mmap, [
+        SYSTRAP_CTL_BASE,
+        4096,
+        PROT_READ | PROT_WRITE,
+        MAP_SHARED | MAP_FIXED,
+        STUB_CTLFD,
+        0,
+      ]);
+      if (r !== SYSTRAP_CTL_BASE) {
+        this.release();
+        throw new Error(`mapping the systrap globals into stub ${this.pid} failed: ${r}`);
+      }
+    }
   }
+  /** Where a new systrap thread starts / how it exits (stub addresses). */
+  private readonly threadEntry: number;
+  readonly threadExit: number;
 
   /**
    * Runs syscall `nr` with `args` in the stub's main thread through the
@@ -151,28 +208,67 @@ export class PtraceAddressSpace implements AddressSpace {
   }
 
   /**
-   * Creates a new stub thread (for one Context) and returns its tid. The
-   * thread is left in its initial SIGSTOP stop; its first resume suppresses
-   * that signal and sets all registers.
+   * Creates a new stub thread (for one Context). Under sysemu it is left in
+   * its initial SIGSTOP stop (its first resume suppresses it and sets all
+   * registers). Under systrap it gets a control slot mapped at
+   * SYSTRAP_CTL_BASE + slot * SYSTRAP_SLOT_SIZE, starts at the stub's thread
+   * entry, is detached, and parks in its signal handler (first trap).
    */
-  newThread(): number {
+  newThread(): StubThread {
+    let slot = -1;
+    let ctl = 0;
+    if (this.host.mode === "systrap") {
+      ({ slot, ctl } = this.host.allocSlot());
+      const at = SYSTRAP_CTL_BASE + slot * SYSTRAP_SLOT_SIZE;
+      const m = this.inject(SYS_mmap, [
+        at,
+        SYSTRAP_SLOT_SIZE,
+        PROT_READ | PROT_WRITE,
+        MAP_SHARED | MAP_FIXED,
+        STUB_CTLFD,
+        slot * SYSTRAP_SLOT_SIZE,
+      ]);
+      if (m !== at) throw new Error(`mapping a systrap slot failed: ${m}`);
+    }
     let tid = 0;
     const r = this.inject(SYS_clone, [STUB_THREAD_FLAGS, 0, 0, 0, 0], (t) => {
       tid = t;
     });
     if (r < 0 || tid === 0) throw new Error(`stub clone failed: ${r}`);
-    this.threads.add(tid);
     const st = this.host.native.waitStop(tid);
-    if ((st & 0xff) !== 0x7f) {
-      this.threads.delete(tid);
-      throw new StubDiedError(tid, st);
+    if ((st & 0xff) !== 0x7f) throw new StubDiedError(tid, st);
+    if (slot < 0) {
+      this.threads.add(tid);
+      return { tid, slot, ctl };
     }
-    return tid;
+    const at = SYSTRAP_CTL_BASE + slot * SYSTRAP_SLOT_SIZE;
+    const regs = this.scratch;
+    regs.set(this.template);
+    setReg(regs, REG_RIP, this.threadEntry);
+    setReg(regs, REG_RDI, at);
+    setReg(regs, REG_RSP, at + SYSTRAP_SLOT_SIZE - 64);
+    this.host.native.detachThread(tid, regs);
+    if (!this.host.native.trapWaitReady(ctl, 10_000)) {
+      throw new Error(`systrap stub thread ${tid} did not start`);
+    }
+    return { tid, slot, ctl };
   }
 
-  /** Ends stub thread `tid` by making it call exit(0) through the gadget. */
-  endThread(tid: number): void {
-    if (!this.threads.delete(tid) || this.released) return;
+  /**
+   * Ends stub thread `t`: a traced (sysemu) thread calls exit(0) through the
+   * gadget; a systrap thread is told to return into the stub's thread exit.
+   */
+  endThread(t: StubThread): void {
+    if (this.released) return;
+    if (t.slot >= 0) {
+      const r = this.scratch;
+      r.set(this.template);
+      setReg(r, REG_RIP, this.threadExit);
+      this.host.native.trapResume(t.ctl, r);
+      return;
+    }
+    const tid = t.tid;
+    if (!this.threads.delete(tid)) return;
     const r = this.scratch;
     r.set(this.template);
     setReg(r, REG_RIP, this.gadget);

@@ -23,7 +23,7 @@ import {
   REG_SS,
   regU64,
 } from "@tsvisor/platform";
-import { type PtraceAddressSpace, StubDiedError } from "./address-space.js";
+import { type PtraceAddressSpace, StubDiedError, type StubThread } from "./address-space.js";
 import {
   type PtraceNative,
   STOP_EXITED,
@@ -35,12 +35,18 @@ import {
 /** What a PtraceContext needs from its platform. */
 export interface ContextHost {
   readonly native: PtraceNative;
+  readonly mode: "sysemu" | "systrap";
+  /** systrap: how long the Sentry spins for a trap before sleeping (ns). */
+  readonly spinNs: number;
+  /** systrap: the Sentry's view of the control file (for FP state in signal frames). */
+  readonly controlView: DataView | null;
+  readonly controlBase: number;
   readonly kickSignal: number;
   readonly fpStateSize: number;
   /** Selector/flag template (from the anchor stub). */
   readonly template: Uint32Array;
-  markResumed(ctx: PtraceContext, tid: number): void;
-  markCollected(ctx: PtraceContext, tid: number): void;
+  markResumed(ctx: PtraceContext, t: StubThread): void;
+  markCollected(ctx: PtraceContext, t: StubThread): void;
   forgetContext(ctx: PtraceContext): void;
 }
 
@@ -61,22 +67,22 @@ type RunState = "stopped" | "running";
  * Invariants:
  * - `regs` is the truth between switches; it is written to the stub thread
  *   before every resume and read back at every stop.
- * - The FP state lives in the host thread `fpTid` (0: in `fpBuf`); switching
+ * - The FP state lives in the stub thread `fpThread` (null: in `fpBuf`); switching
  *   to another stub thread moves it there first.
  * - The Trap objects are preallocated; `trap` is one of them.
  */
 export class PtraceContext implements Context {
   readonly regs: Uint32Array = newRegisters();
   private readonly out = new Float64Array(4);
-  private readonly threads = new Map<PtraceAddressSpace, number>();
+  private readonly threads = new Map<PtraceAddressSpace, StubThread>();
   private readonly fpBuf: Uint8Array;
-  /** Thread holding the live FP state; 0 when `fpBuf` holds it. */
-  private fpTid = 0;
+  /** Thread holding the live FP state; null when `fpBuf` holds it. */
+  private fpThread: StubThread | null = null;
   /** Whether `fpBuf` holds state that must be written to the next thread. */
   private fpDirty = false;
   private state: RunState = "stopped";
   private curAS: PtraceAddressSpace | null = null;
-  private curTid = 0;
+  private cur: StubThread | null = null;
   private released = false;
 
   private readonly syscallTrap: SyscallTrap = { kind: "syscall" };
@@ -101,28 +107,64 @@ export class PtraceContext implements Context {
     this.regs[2 * REG_EFLAGS] = 0x202;
   }
 
-  /** The tid of the stub thread for `as`, creating it and moving FP state to it. */
-  private bind(as: PtraceAddressSpace): number {
+  /** The stub thread for `as`, created on first use; the FP state is moved to it. */
+  private bind(as: PtraceAddressSpace): StubThread {
     if (this.released) throw new Error("context released");
     if (as.isReleased) throw new Error("address space released");
-    let tid = this.threads.get(as);
-    if (tid === undefined) {
-      tid = as.newThread();
-      this.threads.set(as, tid);
+    let t = this.threads.get(as);
+    if (t === undefined) {
+      t = as.newThread();
+      this.threads.set(as, t);
     }
-    if (tid !== this.fpTid) {
-      if (this.fpTid !== 0) {
-        this.host.native.getFP(this.fpTid, this.fpBuf);
+    if (t !== this.fpThread) {
+      if (this.fpThread !== null) {
+        this.readFP(this.fpThread);
         this.fpDirty = true;
       }
-      if (this.fpDirty) this.host.native.setFP(tid, this.fpBuf, this.fpBuf.length);
-      this.fpTid = tid;
+      if (this.fpDirty) this.writeFP(t);
+      this.fpThread = t;
       this.fpDirty = false;
     }
     this.curAS = as;
-    this.curTid = tid;
+    this.cur = t;
     this.sanitize();
-    return tid;
+    return t;
+  }
+
+  /**
+   * Copies thread `t`'s FP state into `fpBuf`: over ptrace (sysemu), or from
+   * the XSAVE area of its pending signal frame in its control slot (systrap).
+   */
+  private readFP(t: StubThread): void {
+    if (t.slot < 0) {
+      this.host.native.getFP(t.tid, this.fpBuf);
+      return;
+    }
+    const off = this.frameFP(t);
+    const view = this.host.controlView!;
+    this.fpBuf.set(new Uint8Array(view.buffer, view.byteOffset + off, this.fpBuf.length));
+  }
+
+  /** Writes `fpBuf` into thread `t` (the inverse of readFP). */
+  private writeFP(t: StubThread): void {
+    if (t.slot < 0) {
+      this.host.native.setFP(t.tid, this.fpBuf, this.fpBuf.length);
+      return;
+    }
+    const off = this.frameFP(t);
+    const view = this.host.controlView!;
+    const frame = new Uint8Array(view.buffer, view.byteOffset + off, this.fpBuf.length);
+    // Keep the frame's own software-reserved bytes (464..511: the xstate
+    // magic and size rt_sigreturn checks); copy everything else.
+    frame.set(this.fpBuf.subarray(0, 464), 0);
+    frame.set(this.fpBuf.subarray(512), 512);
+  }
+
+  /** Offset in the control view of `t`'s signal-frame XSAVE area. */
+  private frameFP(t: StubThread): number {
+    const base = t.ctl - this.host.controlBase;
+    const fpOff = Number(this.host.controlView!.getBigUint64(base + 48, true));
+    return base + fpOff;
   }
 
   /** Forces segment selectors to the stub's: the application cannot leave 64-bit mode. */
@@ -136,38 +178,58 @@ export class PtraceContext implements Context {
   }
 
   getFPState(): Uint8Array {
-    if (this.fpTid !== 0) this.host.native.getFP(this.fpTid, this.fpBuf);
+    if (this.fpThread !== null) this.readFP(this.fpThread);
     return this.fpBuf;
   }
 
   setFPState(state: Uint8Array): void {
     if (state !== this.fpBuf) this.fpBuf.set(state.subarray(0, this.fpBuf.length));
-    if (this.fpTid !== 0) this.host.native.setFP(this.fpTid, this.fpBuf, this.fpBuf.length);
+    if (this.fpThread !== null) this.writeFP(this.fpThread);
     else this.fpDirty = true;
   }
 
   switch(as: AddressSpace, timeoutMs = -1): Trap {
     if (this.state === "running") throw new Error("context is already running");
     const pas = as as PtraceAddressSpace;
-    const tid = this.bind(pas);
-    const kind = this.host.native.sysemu(pas.pid, tid, this.regs, timeoutMs, this.out, 1);
+    const t = this.bind(pas);
+    const kind =
+      t.slot >= 0
+        ? this.host.native.trapSwitch(
+            t.ctl,
+            pas.pid,
+            t.tid,
+            this.regs,
+            timeoutMs,
+            this.out,
+            this.host.spinNs,
+          )
+        : this.host.native.sysemu(pas.pid, t.tid, this.regs, timeoutMs, this.out, 1);
     return this.finish(kind);
   }
 
   resume(as: AddressSpace): void {
     if (this.state === "running") throw new Error("context is already running");
     const pas = as as PtraceAddressSpace;
-    const tid = this.bind(pas);
-    this.host.native.resume(tid, this.regs);
+    const t = this.bind(pas);
+    if (t.slot >= 0) this.host.native.trapResume(t.ctl, this.regs);
+    else this.host.native.resume(t.tid, this.regs);
     this.state = "running";
-    this.host.markResumed(this, tid);
+    this.host.markResumed(this, t);
   }
 
-  /** Completes a resume with the wait status waitAny got for this context's thread. */
-  collect(tid: number, status: number): void {
+  /**
+   * Completes a resume once waitAny saw this context's thread stop: with its
+   * wait status (sysemu), or with its slot trapped (systrap).
+   */
+  collect(status: number): void {
+    const t = this.cur!;
     this.state = "stopped";
-    this.host.markCollected(this, tid);
-    this.finish(this.host.native.decode(tid, status, this.regs, this.out));
+    this.host.markCollected(this, t);
+    this.finish(
+      t.slot >= 0
+        ? this.host.native.trapCollect(t.ctl, this.regs, this.out)
+        : this.host.native.decode(t.tid, status, this.regs, this.out),
+    );
   }
 
   /** Turns a stop into this context's Trap. */
@@ -178,17 +240,15 @@ export class PtraceContext implements Context {
         this.trap = this.syscallTrap;
         break;
       case STOP_SIGNAL:
-        this.trap = this.classify(this.out[0]!, this.out[1]!, this.out[2]!);
+        this.trap = this.classify(this.out[0]!, this.out[1]!, this.out[2]!, this.out[3]!);
         break;
       case STOP_INTERRUPTED:
         this.trap = this.interruptedTrap;
         break;
-      case STOP_EXITED: {
-        const tid = this.curTid;
-        throw new StubDiedError(tid, this.out[0]!);
-      }
+      case STOP_EXITED:
+        throw new StubDiedError(this.cur?.tid ?? 0, this.out[0]!);
       default:
-        throw new Error(`unexpected stop kind ${kind} of stub thread ${this.curTid}`);
+        throw new Error(`unexpected stop kind ${kind} of stub thread ${this.cur?.tid}`);
     }
     return this.trap;
   }
@@ -207,8 +267,10 @@ export class PtraceContext implements Context {
    * - read otherwise. A write to a not-present page is reported as a read;
    *   once mm maps the page, the retried write faults again as present and
    *   is then reported as a write (one extra round trip, same outcome).
+   * Under systrap the stub's handler sees the real page-fault error code in
+   * its signal frame (`err`, when `trapno` is 14), which is used instead.
    */
-  private classify(signo: number, code: number, addr: number): Trap {
+  private classify(signo: number, code: number, addr: number, pfErr: number): Trap {
     const isFault =
       (signo === SIGSEGV &&
         (code === SEGV_MAPERR || code === SEGV_ACCERR || code === SEGV_PKUERR)) ||
@@ -224,6 +286,13 @@ export class PtraceContext implements Context {
     f.addr = addr;
     f.signo = signo;
     f.present = signo === SIGBUS || code !== SEGV_MAPERR;
+    if (pfErr >= 0 && signo === SIGSEGV) {
+      // x86 #PF error code: bit 1 write, bit 4 instruction fetch. (Its bit 0,
+      // "PTE present", is not `present`: a never-touched page of a read-only
+      // mapping has no PTE yet; si_code says whether the mapping forbade it.)
+      f.access = (pfErr & 0x10) !== 0 ? "exec" : (pfErr & 2) !== 0 ? "write" : "read";
+      return f;
+    }
     const rip = regU64(this.regs, REG_RIP);
     const prot = this.curAS === null ? -1 : this.curAS.table.protAt(addr);
     if (
@@ -241,36 +310,39 @@ export class PtraceContext implements Context {
   }
 
   interrupt(): void {
-    if (this.state !== "running" || this.curTid === 0 || this.curAS === null) return;
-    this.host.native.tgkill(this.curAS.pid, this.curTid, this.host.kickSignal);
+    if (this.state !== "running" || this.cur === null || this.curAS === null) return;
+    this.host.native.tgkill(this.curAS.pid, this.cur.tid, this.host.kickSignal);
   }
 
   /** Drops this context's thread in `as` (the address space is going away). */
   forget(as: PtraceAddressSpace): void {
-    const tid = this.threads.get(as);
-    if (tid === undefined) return;
+    const t = this.threads.get(as);
+    if (t === undefined) return;
     this.threads.delete(as);
-    if (this.fpTid === tid) this.fpTid = 0;
+    if (this.fpThread === t) this.fpThread = null;
     if (this.curAS === as) {
+      if (this.state === "running") this.host.markCollected(this, t);
       this.curAS = null;
-      this.curTid = 0;
+      this.cur = null;
       this.state = "stopped";
     }
   }
 
   release(): void {
     if (this.released) return;
-    if (this.state === "running" && this.curAS !== null) {
+    if (this.state === "running" && this.curAS !== null && this.cur !== null) {
       // Stop it first so the thread can be told to exit.
-      this.host.native.tgkill(this.curAS.pid, this.curTid, this.host.kickSignal);
-      this.host.native.waitStop(this.curTid);
-      this.host.markCollected(this, this.curTid);
+      const t = this.cur;
+      this.host.native.tgkill(this.curAS.pid, t.tid, this.host.kickSignal);
+      if (t.slot >= 0) this.host.native.trapWaitReady(t.ctl, 10_000);
+      else this.host.native.waitStop(t.tid);
+      this.host.markCollected(this, t);
       this.state = "stopped";
     }
     this.released = true;
-    for (const [as, tid] of this.threads) as.endThread(tid);
+    for (const [as, t] of this.threads) as.endThread(t);
     this.threads.clear();
-    this.fpTid = 0;
+    this.fpThread = null;
     this.host.forgetContext(this);
   }
 }

@@ -7,6 +7,7 @@
  */
 import { provider } from "./platform.js";
 
+export type { PtraceMode } from "./address-space.js";
 export { PtraceAddressSpace, StubDiedError } from "./address-space.js";
 export { PtraceContext } from "./context.js";
 export { PtraceMemoryFile } from "./memory-file.js";
@@ -17,5 +18,6 @@ export {
   PtracePlatform,
   provider,
 } from "./platform.js";
+export type { PtraceOptions } from "./platform.js";
 
 export default provider;

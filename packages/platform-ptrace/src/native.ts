@@ -30,8 +30,18 @@ export interface PtraceNative {
   detach(buffer: ArrayBuffer): void;
   punchHole(fd: number, offset: number, length: number): void;
   closeFd(fd: number): void;
-  /** Starts a stub process; returns its pid once it is traced, locked and parked. */
-  spawnStub(path: string, memfd: number, pgid: number, regsOut: Uint32Array): number;
+  /**
+   * Starts a stub process (`mode` "sysemu" or "systrap", see native/stub.c);
+   * returns its pid once it is traced, locked and parked. `ctlfd` -1: none.
+   */
+  spawnStub(
+    path: string,
+    memfd: number,
+    ctlfd: number,
+    pgid: number,
+    mode: string,
+    regsOut: Uint32Array,
+  ): number;
   getRegs(tid: number, regs: Uint32Array): void;
   setRegs(tid: number, regs: Uint32Array): void;
   sysemu(
@@ -52,6 +62,23 @@ export interface PtraceNative {
   setFP(tid: number, buf: Uint8Array, length: number): void;
   tgkill(pid: number, tid: number, sig: number): void;
   killReap(pid: number, tids: Int32Array): void;
+  /** Writes regs and detaches a traced thread. */
+  detachThread(tid: number, regs: Uint32Array): void;
+  /** systrap: hands regs to a trapped slot and waits for its next trap. */
+  trapSwitch(
+    ctl: number,
+    pid: number,
+    tid: number,
+    regs: Uint32Array,
+    timeoutMs: number,
+    out: Float64Array,
+    spinNs: number,
+  ): number;
+  trapResume(ctl: number, regs: Uint32Array): void;
+  trapCollect(ctl: number, regs: Uint32Array, out: Float64Array): number;
+  trapWaitReady(ctl: number, timeoutMs: number): boolean;
+  /** Index of a trapped slot among ctls[0..n), or -1 on timeout. */
+  trapWaitAny(globals: number, ctls: Float64Array, n: number, timeoutMs: number): number;
 }
 
 /** Where the package's native build lives (`build/Release`), from src/ or dist/. */

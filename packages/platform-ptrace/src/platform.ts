@@ -9,7 +9,13 @@ import type {
   ProbeResult,
 } from "@tsvisor/platform";
 import { HostError, newRegisters } from "@tsvisor/platform";
-import { PtraceAddressSpace, type StubHost } from "./address-space.js";
+import {
+  PtraceAddressSpace,
+  type PtraceMode,
+  type StubHost,
+  type StubThread,
+  SYSTRAP_SLOT_SIZE,
+} from "./address-space.js";
 import { type ContextHost, PtraceContext } from "./context.js";
 import { PtraceMemoryFile } from "./memory-file.js";
 import { loadNative, type PtraceNative, stubPath } from "./native.js";
@@ -24,6 +30,44 @@ export const MIN_USER_ADDRESS = 0x10000;
  * else, so `[MIN_USER_ADDRESS, MAX_USER_ADDRESS)` is entirely the Sentry's.
  */
 export const MAX_USER_ADDRESS = 0x7fffc0000000;
+
+/** Options of the ptrace platform beyond the common ones. */
+export interface PtraceOptions extends PlatformOptions {
+  /**
+   * "systrap" (default): application syscalls raise SIGSYS in the stub
+   * (seccomp RET_TRAP) and are handed over through shared memory, no ptrace
+   * stop per syscall. "sysemu": every syscall is a PTRACE_SYSEMU stop.
+   * The TSVISOR_PTRACE_MODE environment variable overrides the default.
+   */
+  mode?: PtraceMode;
+  /**
+   * systrap: how long each side spins waiting for the other before it
+   * sleeps on a futex, in microseconds (default 20; 0 = never spin).
+   */
+  spinMicros?: number;
+}
+
+/** Number of systrap control slots (one per stub thread ever created). */
+const SYSTRAP_SLOTS = 16384;
+
+function cpuMHz(): number {
+  try {
+    const m = /^cpu MHz\s*:\s*([\d.]+)/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
+    return m ? Number(m[1]) : 3000;
+  } catch {
+    return 3000;
+  }
+}
+
+function cpuHasFlag(flag: string): boolean {
+  try {
+    return new RegExp(`^flags\\s*:.*\\b${flag}\\b`, "m").test(
+      readFileSync("/proc/cpuinfo", "utf8"),
+    );
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The ptrace platform: application threads are stub threads run under
@@ -44,6 +88,14 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
   readonly native: PtraceNative;
   readonly kickSignal: number;
   readonly memfd: number;
+  readonly mode: PtraceMode;
+  readonly spinNs: number;
+  readonly ctlfd: number;
+  readonly controlView: DataView | null = null;
+  readonly controlBase: number = 0;
+  private nextSlot = 1;
+  private readonly waitCtls = new Float64Array(4096);
+  private readonly waitCtxs: PtraceContext[] = [];
   /** Process group of all stubs; also the pid of the anchor stub that leads it. */
   readonly pgid: number;
   readonly fpStateSize: number;
@@ -52,22 +104,40 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
   private readonly contexts = new Set<PtraceContext>();
   /** Resumed, not yet collected contexts by stub tid. */
   private readonly resumed = new Map<number, PtraceContext>();
+  /** systrap: resumed contexts and their control slots. */
+  private readonly resumedSlots = new Map<PtraceContext, StubThread>();
   private readonly out = new Float64Array(4);
   private released = false;
 
-  constructor(options: PlatformOptions = {}) {
+  constructor(options: PtraceOptions = {}) {
     const { native, kickSignal } = loadNative();
     this.native = native;
     this.kickSignal = kickSignal;
+    const envMode = process.env.TSVISOR_PTRACE_MODE;
+    this.mode =
+      options.mode ?? (envMode === "sysemu" || envMode === "systrap" ? envMode : "systrap");
+    const spinMicros = options.spinMicros ?? 20;
+    this.spinNs = spinMicros * 1000;
     this.memoryFile = new PtraceMemoryFile(
       native,
       options.memoryFileSize ?? DEFAULT_MEMORY_FILE_SIZE,
     );
     this.memfd = this.memoryFile.fd;
+    this.ctlfd = -1;
+    if (this.mode === "systrap") {
+      const size = SYSTRAP_SLOTS * SYSTRAP_SLOT_SIZE;
+      this.ctlfd = native.memfdCreate("tsvisor-control", size);
+      this.controlBase = native.mapShared(this.ctlfd, size);
+      this.controlBuffer = native.externalBuffer(this.controlBase, size);
+      this.controlView = new DataView(this.controlBuffer);
+      // struct systrap_globals: spin_cycles at 8, fsgsbase at 16.
+      this.controlView.setBigUint64(8, BigInt(Math.round(spinMicros * cpuMHz())), true);
+      this.controlView.setBigUint64(16, cpuHasFlag("fsgsbase") ? 1n : 0n, true);
+    }
     try {
-      this.pgid = native.spawnStub(stubPath, this.memfd, 0, this.template);
+      this.pgid = native.spawnStub(stubPath, this.memfd, this.ctlfd, 0, this.mode, this.template);
     } catch (e) {
-      this.memoryFile.release();
+      this.releaseFiles();
       throw e;
     }
     const probe = new Uint8Array(1 << 16);
@@ -94,24 +164,49 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
     return ctx;
   }
 
+  private controlBuffer: ArrayBuffer | null = null;
+
+  allocSlot(): { slot: number; ctl: number } {
+    if (this.nextSlot >= SYSTRAP_SLOTS) throw new Error("out of systrap control slots");
+    const slot = this.nextSlot++;
+    return { slot, ctl: this.controlBase + slot * SYSTRAP_SLOT_SIZE };
+  }
+
   waitAny(timeoutMs: number): Context | null {
-    if (this.resumed.size === 0) throw new Error("waitAny: no context is resumed");
+    if (this.resumed.size === 0 && this.resumedSlots.size === 0) {
+      throw new Error("waitAny: no context is resumed");
+    }
+    if (this.mode === "systrap") {
+      let n = 0;
+      this.waitCtxs.length = 0;
+      for (const [ctx, t] of this.resumedSlots) {
+        this.waitCtls[n++] = t.ctl;
+        this.waitCtxs.push(ctx);
+      }
+      const i = this.native.trapWaitAny(this.controlBase, this.waitCtls, n, timeoutMs);
+      if (i < 0) return null;
+      const ctx = this.waitCtxs[i]!;
+      ctx.collect(0);
+      return ctx;
+    }
     for (;;) {
       const tid = this.native.waitAny(this.pgid, timeoutMs, this.out);
       if (tid === 0) return null;
       const ctx = this.resumed.get(tid);
       if (ctx === undefined) continue; // e.g. a late exit of a thread already released
-      ctx.collect(tid, this.out[0]!);
+      ctx.collect(this.out[0]!);
       return ctx;
     }
   }
 
-  markResumed(ctx: PtraceContext, tid: number): void {
-    this.resumed.set(tid, ctx);
+  markResumed(ctx: PtraceContext, t: StubThread): void {
+    if (t.slot >= 0) this.resumedSlots.set(ctx, t);
+    else this.resumed.set(t.tid, ctx);
   }
 
-  markCollected(_ctx: PtraceContext, tid: number): void {
-    this.resumed.delete(tid);
+  markCollected(ctx: PtraceContext, t: StubThread): void {
+    if (t.slot >= 0) this.resumedSlots.delete(ctx);
+    else this.resumed.delete(t.tid);
   }
 
   forgetContext(ctx: PtraceContext): void {
@@ -129,7 +224,16 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
     for (const as of [...this.addressSpaces]) as.release();
     this.released = true;
     this.native.killReap(this.pgid, new Int32Array(0));
+    this.releaseFiles();
+  }
+
+  private releaseFiles(): void {
     this.memoryFile.release();
+    if (this.ctlfd >= 0) {
+      if (this.controlBuffer !== null) this.native.detach(this.controlBuffer);
+      this.native.unmap(this.controlBase, SYSTRAP_SLOTS * SYSTRAP_SLOT_SIZE);
+      this.native.closeFd(this.ctlfd);
+    }
   }
 }
 
@@ -159,7 +263,7 @@ function probe(): ProbeResult {
   let fd = -1;
   try {
     fd = native.memfdCreate("tsvisor-probe", 1 << 30);
-    const pid = native.spawnStub(stubPath, fd, 0, newRegisters());
+    const pid = native.spawnStub(stubPath, fd, -1, 0, "sysemu", newRegisters());
     native.killReap(pid, new Int32Array(0));
     probed = { ok: true };
   } catch (e) {

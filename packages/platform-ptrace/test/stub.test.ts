@@ -12,7 +12,16 @@ const MARKER = `/tmp/tsvisor-ptrace-marker-${process.pid}`;
 
 const PROGRAMS = `
   .text
-  .globl getpid_prog, exit_prog, open_prog, path
+  .globl getpid_prog, exit_prog, open_prog, path, gadget_prog
+gadget_prog:
+  mov $9, %eax
+  mov $0x10000000, %edi
+  mov $4096, %esi
+  mov $1, %edx
+  mov $0x11, %r10d
+  mov $3, %r8d
+  xor %r9d, %r9d
+  jmp *%rbx
 getpid_prog:
   mov $39, %eax
   syscall
@@ -55,11 +64,11 @@ function alive(pid: number): boolean {
   return s !== null && s !== "Z";
 }
 
-describe("ptrace stubs", () => {
+describe.each(["systrap", "sysemu"] as const)("ptrace stubs (%s mode)", (mode) => {
   let platform: PtracePlatform;
   let h: Harness;
   beforeAll(() => {
-    platform = new PtracePlatform({ memoryFileSize: 2 ** 30 });
+    platform = new PtracePlatform({ memoryFileSize: 2 ** 30, mode });
     h = new Harness(platform, assemblePrograms(PROGRAMS));
   });
   afterAll(() => {
@@ -153,12 +162,31 @@ describe("ptrace stubs", () => {
     expect(regU64(ctx.regs, 16 /* rip */)).toBeGreaterThan(CODE_ADDR);
   });
 
+  it("an application jumping to the stub's injection gadget cannot map memory", () => {
+    const as = h.newAddressSpace() as PtraceAddressSpace;
+    const ctx = h.newContext("gadget_prog");
+    setReg(ctx.regs, 5 /* rbx */, regU64(as.template, 16 /* rip: the gadget */));
+    const t = ctx.switch(as);
+    const maps = readFileSync(`/proc/${as.pid}/maps`, "utf8");
+    expect(maps).not.toMatch(/^10000000-/m);
+    if (mode === "sysemu") {
+      // Under PTRACE_SYSEMU it is just another emulated syscall.
+      expect(t.kind).toBe("syscall");
+      expect(regU64(ctx.regs, 15 /* orig_rax */)).toBe(9);
+    } else {
+      // SECCOMP_RET_TRACE without a tracer: not executed, ENOSYS; then the int3.
+      expect(t.kind).toBe("signal");
+      expect(regBig(ctx.regs, REG_RAX)).toBe(2n ** 64n - 38n);
+    }
+    expect(alive(as.pid)).toBe(true);
+  });
+
   it("leaves no stub process behind when the Node process is killed with SIGKILL", async () => {
     const dist = join(import.meta.dirname, "..", "dist", "index.js");
     expect(existsSync(dist), "needs the package built (pnpm build)").toBe(true);
     const script = `
-      import provider from ${JSON.stringify(dist)};
-      const p = provider.create({ memoryFileSize: 2 ** 30 });
+      import { PtracePlatform } from ${JSON.stringify(dist)};
+      const p = new PtracePlatform({ memoryFileSize: 2 ** 30, mode: ${JSON.stringify(mode)} });
       const pids = [];
       p.memoryFile.chunk(0).set([0x0f, 0x05, 0xeb, 0xfc]); // syscall; jmp back
       for (let i = 0; i < 3; i++) {
