@@ -36,7 +36,12 @@ const CASES: Record<string, [string, string]> = {
   outport: ["", "out %al, $0xc3"],
   outdx: ["mov $0xe0, %edx", "out %al, (%dx)"],
   noncanonical: ["movabs $0x8000000000000000, %rax", "mov (%rax), %eax"],
+  // TF set by popf: the single-step trap comes after the next instruction.
+  singlestep: ["pushf; orq $0x100, (%rsp); popf", "nop"],
 };
+
+/** Cases that trap after their instruction (one byte long here). */
+const TRAPS_AFTER = new Set(["int3", "singlestep"]);
 
 /** Runs each case natively (the oracle) under a SIGTRAP/SIGILL/... handler. */
 function nativeOracle(): Record<string, Native> {
@@ -120,7 +125,8 @@ describe.skipIf(!kvmAvailable)("kvm traps", () => {
       if (want.addrIsRip) expect(t.addr).toBe(at);
       if (want.addrIsZero) expect(t.addr).toBe(0);
       // Faults leave rip at the instruction; int3 (a trap) leaves it after.
-      expect(regU64(c.regs, REG_RIP)).toBe(name === "int3" ? at + 1 : at);
+      expect(regU64(c.regs, REG_RIP)).toBe(TRAPS_AFTER.has(name) ? at + 1 : at);
+      if (name === "singlestep") expect(t.addr).toBe(at + 1); // si_addr = rip after the step
       c.release();
       as.release();
     });
