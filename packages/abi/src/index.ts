@@ -2272,8 +2272,16 @@ export {
   linuxDirent64Reclen,
   decodeLinuxDirent64,
   encodeLinuxDirent64,
+  LINUX_DIRENT_HEADER_SIZE,
+  LINUX_DIRENT_OFFSETS,
+  linuxDirentReclen,
+  decodeLinuxDirent,
+  encodeLinuxDirent,
 } from "./structs/dirent.js";
-export type { LinuxDirent64 } from "./structs/dirent.js";
+export type {
+  LinuxDirent64,
+  LinuxDirent,
+} from "./structs/dirent.js";
 export {
   ELFMAG,
   ELF64_EHDR_SIZE,

@@ -504,6 +504,8 @@ const DERIVED: Record<string, () => boolean> = {
   SYSCALL_TABLE_SIZE: () => abi.SYSCALL_TABLE_SIZE === abi.SYSCALL_NAMES.length,
   RLIM_INFINITY_NUMBER: () => abi.RLIM_INFINITY_NUMBER === Number.POSITIVE_INFINITY,
   MAX_ERRNO_VALUE: () => abi.MAX_ERRNO_VALUE === abi.EHWPOISON,
+  // d_name's offset is C-checked against the man page's struct in struct-specs.ts.
+  LINUX_DIRENT_HEADER_SIZE: () => abi.LINUX_DIRENT_HEADER_SIZE === abi.LINUX_DIRENT_OFFSETS.d_name,
 };
 
 /** 0x0010203040506070 + i * 0x0000010101010101: distinct per field, below 2^53. */

@@ -338,6 +338,48 @@ int main(void) {
     }
   });
 
+  it("old getdents(2) records put d_type in the last byte", () => {
+    const r = run(`
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+${DUMP}
+int main(void) {
+  char dir[] = "/tmp/tsvisor-abi-dents-XXXXXX";
+  if (!mkdtemp(dir) || chdir(dir)) return 1;
+  close(open("file", O_CREAT | O_WRONLY, 0600));
+  mkdir("d", 0700);
+  int fd = open(".", O_RDONLY | O_DIRECTORY);
+  unsigned char buf[4096];
+  long n = syscall(SYS_getdents, fd, buf, sizeof buf);
+  printf("n %ld\\n", n);
+  dump("d_bytes", buf, n > 0 ? n : 0);
+  unlink("file"); rmdir("d"); chdir("/"); rmdir(dir);
+  return 0;
+}`);
+    const n = Number(r.n("n"));
+    const dv = r.b("d_bytes");
+    const seen = new Map<string, number>();
+    for (let off = 0; off < n; ) {
+      const d = abi.decodeLinuxDirent(dv, off);
+      expect(d.d_reclen, d.d_name).toBe(abi.linuxDirentReclen(Buffer.byteLength(d.d_name)));
+      const out = new DataView(new ArrayBuffer(d.d_reclen));
+      abi.encodeLinuxDirent(out, 0, d);
+      expect(abi.decodeLinuxDirent(out, 0)).toEqual(d);
+      seen.set(d.d_name, d.d_type);
+      off += d.d_reclen;
+    }
+    expect(Object.fromEntries(seen)).toEqual({
+      ".": abi.DT_DIR,
+      "..": abi.DT_DIR,
+      file: abi.DT_REG,
+      d: abi.DT_DIR,
+    });
+  });
+
   it("fstat(2) and statx(2) bytes decode to what glibc reports", () => {
     const r = run(`
 #define _GNU_SOURCE

@@ -61,6 +61,16 @@ struct rt_sigframe {
 _Static_assert(sizeof(siginfo_t) == 128, "SI_MAX_SIZE");
 `;
 
+const LINUX_DIRENT_MIRROR = `
+/* getdents(2)'s old struct linux_dirent, mirrored from the man page. */
+struct linux_dirent {
+  unsigned long d_ino;
+  unsigned long d_off;
+  unsigned short d_reclen;
+  char d_name[];
+};
+`;
+
 const LINUX_DIRENT64_MIRROR = `
 /* getdents64(2)'s struct linux_dirent64, mirrored from the man page. */
 struct linux_dirent64 {
@@ -374,6 +384,14 @@ export const STRUCTS: StructSpec[] = [
     ctype: "struct linux_dirent64",
     size: undefined,
     offsets: abi.LINUX_DIRENT64_OFFSETS,
+  },
+  {
+    name: "linux_dirent (man-page mirror)",
+    headers: [],
+    prelude: LINUX_DIRENT_MIRROR,
+    ctype: "struct linux_dirent",
+    size: undefined,
+    offsets: abi.LINUX_DIRENT_OFFSETS,
   },
   {
     name: "linux_dirent64 vs glibc dirent64",

@@ -79,3 +79,65 @@ export function encodeLinuxDirent64(dv: DataView, off: number, v: LinuxDirent64)
   dst.set(name);
   return reclen;
 }
+
+/**
+ * The old `struct linux_dirent` of getdents(2) (syscall 78):
+ *
+ * ```c
+ * struct linux_dirent {
+ *     unsigned long  d_ino;     // Inode number
+ *     unsigned long  d_off;     // Not an offset; see below
+ *     unsigned short d_reclen;  // Length of this linux_dirent
+ *     char           d_name[];  // Filename (null-terminated)
+ *     // char pad;              // Zero padding byte
+ *     // char d_type;           // File type (only since Linux 2.6.4);
+ *     //                        // offset is (d_reclen - 1)
+ * };
+ * ```
+ */
+export interface LinuxDirent {
+  d_ino: number;
+  d_off: bigint;
+  d_reclen: number;
+  d_name: string;
+  d_type: number;
+}
+/** Offset of `d_name`. */
+export const LINUX_DIRENT_HEADER_SIZE = 18;
+export const LINUX_DIRENT_OFFSETS = { d_ino: 0, d_off: 8, d_reclen: 16, d_name: 18 } as const;
+
+/** The `d_reclen` of an old-style record: header, name, NUL, d_type, rounded up to 8. */
+export function linuxDirentReclen(nameBytes: number): number {
+  return (LINUX_DIRENT_HEADER_SIZE + nameBytes + 2 + 7) & ~7;
+}
+
+export function decodeLinuxDirent(dv: DataView, off: number): LinuxDirent {
+  const reclen = dv.getUint16(off + 16, true);
+  const name = new Uint8Array(dv.buffer, dv.byteOffset + off + 18, Math.max(0, reclen - 19));
+  const end = name.indexOf(0);
+  return {
+    d_ino: getU64(dv, off),
+    d_off: BigInt.asIntN(64, getU64Big(dv, off + 8)),
+    d_reclen: reclen,
+    d_name: dec.decode(end < 0 ? name : name.subarray(0, end)),
+    d_type: dv.getUint8(off + reclen - 1),
+  };
+}
+
+/**
+ * Writes one old-style record, computing `d_reclen` (the given one is
+ * ignored); the padding is zeroed and `d_type` is the last byte. Returns
+ * `d_reclen`.
+ */
+export function encodeLinuxDirent(dv: DataView, off: number, v: LinuxDirent): number {
+  const name = enc.encode(v.d_name);
+  const reclen = linuxDirentReclen(name.length);
+  setU64(dv, off, v.d_ino);
+  setU64Big(dv, off + 8, v.d_off);
+  dv.setUint16(off + 16, reclen, true);
+  const dst = new Uint8Array(dv.buffer, dv.byteOffset + off + 18, reclen - 18);
+  dst.fill(0);
+  dst.set(name);
+  dv.setUint8(off + reclen - 1, v.d_type);
+  return reclen;
+}
