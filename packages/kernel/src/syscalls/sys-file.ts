@@ -503,7 +503,7 @@ export const sysSendfile: SyscallFn = (t, a) => {
  */
 export const sysFallocate: SyscallFn = (t, a) => {
   const f = fdTable(t).get(a.int(0));
-  if (!f || !f.writable) return -EBADF;
+  if (!f?.writable) return -EBADF;
   const mode = a.int(1);
   const off = a.s64(2);
   const len = a.s64(3);
