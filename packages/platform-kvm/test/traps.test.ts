@@ -2,7 +2,17 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FPE_INTDIV, ILL_ILLOPN, SI_KERNEL, SIGFPE, SIGILL, SIGSEGV, SIGTRAP } from "@tsvisor/abi";
+import {
+  FPE_FLTDIV,
+  FPE_INTDIV,
+  ILL_ILLOPN,
+  SI_KERNEL,
+  SIGFPE,
+  SIGILL,
+  SIGSEGV,
+  SIGTRAP,
+  TRAP_TRACE,
+} from "@tsvisor/abi";
 import {
   type FaultTrap,
   PROT_READ,
@@ -38,6 +48,11 @@ const CASES: Record<string, [string, string]> = {
   noncanonical: ["movabs $0x8000000000000000, %rax", "mov (%rax), %eax"],
   // TF set by popf: the single-step trap comes after the next instruction.
   singlestep: ["pushf; orq $0x100, (%rsp); popf", "nop"],
+  // SSE divide by zero with ZM unmasked: #XM, SIGFPE FPE_FLTDIV (last: it leaves MXCSR changed).
+  simd: [
+    "sub $8, %rsp; stmxcsr (%rsp); andl $~0x200, (%rsp); ldmxcsr (%rsp); add $8, %rsp; xorps %xmm1, %xmm1; mov $1, %eax; cvtsi2ss %eax, %xmm0",
+    "divss %xmm1, %xmm0",
+  ],
 };
 
 /** Cases that trap after their instruction (one byte long here). */
@@ -107,6 +122,8 @@ describe.skipIf(!kvmAvailable)("kvm traps", () => {
     expect(oracle.ud2).toMatchObject({ signo: SIGILL, code: ILL_ILLOPN, addrIsRip: true });
     expect(oracle.div0).toMatchObject({ signo: SIGFPE, code: FPE_INTDIV, addrIsRip: true });
     expect(oracle.hlt).toMatchObject({ signo: SIGSEGV, code: SI_KERNEL, addrIsZero: true });
+    expect(oracle.simd).toMatchObject({ signo: SIGFPE, code: FPE_FLTDIV, addrIsRip: true });
+    expect(oracle.singlestep).toMatchObject({ signo: SIGTRAP, code: TRAP_TRACE });
   });
 
   for (const name of Object.keys(CASES)) {
