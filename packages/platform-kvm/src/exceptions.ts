@@ -175,14 +175,15 @@ export function pioInstructionStart(
   port: number,
 ): number {
   const pioLength = (a: number): number => {
-    let b = fetch(a);
     let len = 0;
-    if (b === 0x66) {
-      len = 1;
-      b = fetch(a + 1);
+    let b = fetch(a);
+    // Operand-size and rep prefixes.
+    while ((b === 0x66 || b === 0xf3 || b === 0xf2) && len < 2) {
+      len++;
+      b = fetch(a + len);
     }
     if (b >= 0xe4 && b <= 0xe7) return fetch(a + len + 1) === port ? len + 2 : 0; // in/out imm8
-    if (b >= 0xec && b <= 0xef) return len + 1; // in/out %dx
+    if ((b >= 0xec && b <= 0xef) || (b >= 0x6c && b <= 0x6f)) return len + 1; // in/out %dx, ins/outs
     return 0;
   };
   if (pioLength(rip) > 0) return rip;

@@ -45,6 +45,7 @@ const CASES: Record<string, [string, string]> = {
   inport: ["", "in $0xe0, %al"],
   outport: ["", "out %al, $0xc3"],
   outdx: ["mov $0xe0, %edx", "out %al, (%dx)"],
+  outsb: ["mov $0xe0, %edx; mov %rsp, %rsi", "outsb"],
   noncanonical: ["movabs $0x8000000000000000, %rax", "mov (%rax), %eax"],
   // TF set by popf: the single-step trap comes after the next instruction.
   singlestep: ["pushf; orq $0x100, (%rsp); popf", "nop"],
