@@ -734,7 +734,6 @@ int32_t TrapDecode(systrap_ctl* c, user_regs_struct* regs, double* out) {
   regs->cs = 0x33;
   regs->ss = 0x2b;
   regs->ds = regs->es = regs->fs = regs->gs = 0;
-  regs->gs_base = 0;
   int sig = c->signo;
   int code = c->code;
   out[0] = sig;

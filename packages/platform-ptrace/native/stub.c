@@ -172,11 +172,14 @@ STUBH static void stub_handler(int sig, struct ksiginfo *si, struct kucontext *u
     r[SR_RDX] = m->dx; r[SR_RSI] = m->si; r[SR_RDI] = m->di; r[SR_RIP] = m->ip;
     r[SR_EFLAGS] = m->flags; r[SR_RSP] = m->sp;
     if (g->fsgsbase) {
-        unsigned long fs;
+        unsigned long fs, gs;
         __asm__ volatile("rdfsbase %0" : "=r"(fs));
+        __asm__ volatile("rdgsbase %0" : "=r"(gs));
         c->cur_fs = fs;
+        c->cur_gs = gs;
     }
     r[SR_FS_BASE] = c->cur_fs;
+    r[SR_GS_BASE] = c->cur_gs;
     c->signo = sig;
     c->code = si->code;
     c->syscall = si->syscall;
@@ -217,6 +220,13 @@ STUBH static void stub_handler(int sig, struct ksiginfo *si, struct kucontext *u
         else
             hsys(__NR_arch_prctl, 0x1002 /* ARCH_SET_FS */, r[SR_FS_BASE], 0, 0);
         c->cur_fs = r[SR_FS_BASE];
+    }
+    if (r[SR_GS_BASE] != c->cur_gs) {
+        if (g->fsgsbase)
+            __asm__ volatile("wrgsbase %0" : : "r"(r[SR_GS_BASE]) : "memory");
+        else
+            hsys(__NR_arch_prctl, 0x1001 /* ARCH_SET_GS */, r[SR_GS_BASE], 0, 0);
+        c->cur_gs = r[SR_GS_BASE];
     }
     __atomic_store_n(&c->state, SYSTRAP_RUNNING, __ATOMIC_RELEASE);
 }

@@ -59,6 +59,7 @@ struct systrap_ctl {
     unsigned long fp_off; /* offset in the slot of the signal frame's XSAVE area */
     unsigned long cur_fs;
     unsigned long regs[SR_NUM];
+    unsigned long cur_gs;
 };
 
 #endif

@@ -22,6 +22,7 @@ import type { FaultTrap, SignalTrap } from "../trap.js";
 import { PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "../platform.js";
 import {
   REG_FS_BASE,
+  REG_GS_BASE,
   REG_ORIG_RAX,
   REG_R8,
   REG_R9,
@@ -491,18 +492,26 @@ export function runConformance(provider: PlatformProvider, opts: ConformanceOpti
       fpTest(true),
     );
 
-    it("uses fs_base set through the registers for %fs-relative loads", () => {
+    it("uses fs_base and gs_base set through the registers for %fs/%gs-relative loads", () => {
       const h = harness();
       const as = h.newAddressSpace();
       const off = h.mapNew(as, DATA_ADDR, PAGE_SIZE, PROT_READ);
       h.writeU64(off + 0x100, 0x1234567887654321n);
       h.writeU64(off + 0x108, 42n);
+      h.writeU64(off + 0x200, 0x600dn);
       const ctx = h.newContext("fs_load");
       setReg(ctx.regs, REG_FS_BASE, DATA_ADDR + 0x100);
+      setReg(ctx.regs, REG_GS_BASE, DATA_ADDR + 0x200);
       expectSyscall(ctx, ctx.switch(as), NR_FS);
       expect(regBig(ctx.regs, REG_RDI)).toBe(0x1234567887654321n);
       expect(regBig(ctx.regs, REG_RSI)).toBe(42n);
+      expect(regBig(ctx.regs, REG_RDX)).toBe(0x600dn);
       expect(regU64(ctx.regs, REG_FS_BASE)).toBe(DATA_ADDR + 0x100);
+      expect(regU64(ctx.regs, REG_GS_BASE)).toBe(DATA_ADDR + 0x200);
+      // Changing fs_base between switches takes effect.
+      setReg(ctx.regs, REG_FS_BASE, DATA_ADDR + 0x108);
+      expectSyscall(ctx, ctx.switch(as), NR_FS);
+      expect(regBig(ctx.regs, REG_RDI)).toBe(42n);
     });
 
     it("reports ud2, int3 and a division by zero as Linux's SIGILL, SIGTRAP and SIGFPE", () => {

@@ -83,6 +83,7 @@ spin_end:
 fs_load:
   mov %fs:0, %rdi
   mov %fs:8, %rsi
+  mov %gs:0, %rdx
   mov $${NR_FS}, %eax
   syscall
   jmp fs_load
