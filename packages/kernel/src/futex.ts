@@ -386,11 +386,13 @@ export function exitRobustList(k: Kernel, t: Task): void {
   const dv = new DataView(b.buffer);
   let entry = Number(dv.getBigUint64(0, true));
   const offset = Number(dv.getBigInt64(8, true));
-  const pending = Number(dv.getBigUint64(16, true)) & ~1;
+  // Bit 0 of list pointers flags PI futexes; addresses exceed 32 bits, so no `&`.
+  const pendingRaw = Number(dv.getBigUint64(16, true));
+  const pending = pendingRaw - (pendingRaw % 2);
   const next = new Uint8Array(8);
   const ndv = new DataView(next.buffer);
   for (let i = 0; i < ROBUST_LIST_LIMIT && entry !== head && entry !== 0; i++) {
-    const e = entry & ~1;
+    const e = entry - (entry % 2);
     if (t.mm.copyIn(e, next) !== 8) return;
     const following = Number(ndv.getBigUint64(0, true));
     if (e !== pending) handleFutexDeath(k, t, e + offset);

@@ -30,7 +30,7 @@ import type { Kernel } from "./kernel.js";
 import { exitRobustList } from "./futex.js";
 import { newSigInfo, SIG_IGN } from "./signals.js";
 import type { Task } from "./task.js";
-import { sendToGroup } from "./task-signals.js";
+import { retargetShared, sendToGroup } from "./task-signals.js";
 import type { ThreadGroup } from "./thread-group.js";
 
 /** Wait status of a normal exit with `code`. */
@@ -104,6 +104,7 @@ export function exitTask(k: Kernel, t: Task): void {
     if (t.mm.copyOut(t.clearChildTid, zero) === 4) wakeFutexAt(k, t, t.clearChildTid, 1);
   }
   releaseVfork(k, t);
+  retargetShared(k, t);
   t.state = { kind: "exited" };
   for (const w of t.waitingOn) w.unsubscribe(t);
   t.waitingOn = [];

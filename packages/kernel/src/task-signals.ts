@@ -165,7 +165,10 @@ export function sendToTask(k: Kernel, t: Task, info: SigInfo): number {
     return 0;
   }
   t.pending.enqueue(info);
-  if ((t.sigMask & sigBit(info.signo)) === 0n) signalWakeUp(k, t, false);
+  if ((t.sigMask & sigBit(info.signo)) === 0n) {
+    t.sigPending = true;
+    signalWakeUp(k, t, false);
+  }
   return 0;
 }
 
@@ -187,6 +190,7 @@ export function sendToGroup(k: Kernel, tg: ThreadGroup, info: SigInfo): number {
   const candidates = [any, ...tg.tasks];
   for (const t of candidates) {
     if ((t.sigMask & bit) === 0n && t.state.kind !== "exited" && t.state.kind !== "stopped") {
+      t.sigPending = true;
       // complete_signal: a fatal signal takes the whole group down at once.
       if (isFatal(t, info.signo)) {
         signalWakeUp(k, t, true);
@@ -218,6 +222,7 @@ export function forceSignal(k: Kernel, t: Task, info: SigInfo): void {
   // first); drop the older one.
   t.pending.discard(sigBit(sig));
   t.pending.enqueue(info);
+  t.sigPending = true;
   void k;
 }
 
@@ -298,9 +303,27 @@ export function deliverSignals(k: Kernel, t: Task): void {
   }
   if (handled) return;
   restartIfNeeded(t);
+  t.sigPending = false;
   if (t.savedSigMask !== null) {
     t.sigMask = t.savedSigMask;
     t.savedSigMask = null;
+  }
+}
+
+/**
+ * A thread leaving (exit, or blocking signals) hands process-wide pending
+ * signals to another thread that can take them (retarget_shared_pending).
+ */
+export function retargetShared(k: Kernel, leaving: Task): void {
+  const tg = leaving.tg;
+  if (tg.pending.mask === 0n) return;
+  for (const o of tg.tasks) {
+    if (o === leaving || o.state.kind === "exited") continue;
+    if ((tg.pending.mask & ~o.sigMask) !== 0n) {
+      o.sigPending = true;
+      signalWakeUp(k, o, false);
+      return;
+    }
   }
 }
 

@@ -111,7 +111,11 @@ function blockTask(k: Kernel, t: Task, b: Block): void {
       k.wake(t, "timeout");
     });
   }
-  if (t.exiting || (b.interruptible ? hasDeliverableSignal(t) : t.tg.exit.kind !== "alive")) {
+  if (b.interruptible && hasDeliverableSignal(t)) t.sigPending = true;
+  if (
+    t.exiting ||
+    (b.interruptible ? t.sigPending && hasDeliverableSignal(t) : t.tg.exit.kind !== "alive")
+  ) {
     k.wake(t, "interrupted");
   }
 }

@@ -71,8 +71,14 @@ export class Task implements Waiter {
   /** Syscall arguments view over `ctx.regs` (allocated once). */
   readonly args: SyscallArgs;
   state: TaskState = { kind: "ready" };
-  /** Signals blocked by this thread (rt_sigprocmask). */
-  sigMask = 0n;
+  private blocked = 0n;
+  /**
+   * Linux's TIF_SIGPENDING: this thread should look at its pending signals
+   * before returning to the application. Set on the thread a signal is sent
+   * or targeted to, and recomputed whenever the mask changes; a thread that
+   * merely sent a process-wide signal does not take it.
+   */
+  sigPending = false;
   /**
    * Mask to restore after the next signal handler frame is set up or the
    * syscall returns (rt_sigsuspend, ppoll, pselect); null when none.
@@ -158,7 +164,18 @@ export class Task implements Waiter {
    * False means definitely not; true means look closer.
    */
   get mayHaveSignals(): boolean {
-    return this.pending.mask !== 0n || this.tg.pending.mask !== 0n || this.tg.groupStopPending;
+    return this.sigPending || this.tg.groupStopPending;
+  }
+
+  /** Signals blocked by this thread (rt_sigprocmask). */
+  get sigMask(): bigint {
+    return this.blocked;
+  }
+
+  /** Changes the mask and recomputes `sigPending` (recalc_sigpending). */
+  set sigMask(m: bigint) {
+    this.blocked = m;
+    this.sigPending = ((this.pending.mask | this.tg.pending.mask) & ~m) !== 0n;
   }
 
   /** Waiter: a Waitable this task sleeps on changed. Defers to the run loop. */
