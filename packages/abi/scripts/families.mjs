@@ -257,4 +257,12 @@ export const FAMILIES = [
     include:
       /^(NR_OPEN|NGROUPS_MAX|ARG_MAX|LINK_MAX|MAX_CANON|MAX_INPUT|NAME_MAX|PATH_MAX|PIPE_BUF|XATTR_(NAME|SIZE|LIST)_MAX|RTSIG_MAX|MAX_ARG_STRLEN|MAX_ARG_STRINGS|BINPRM_BUF_SIZE|PAGE_SHIFT|PAGE_SIZE|AT_FLAGS_PRESERVE_ARGV0)$/,
   },
+  {
+    file: "rseq",
+    title: "Restartable sequences",
+    doc: "rseq(2) flags and cpu_id states from <linux/rseq.h>. glibc 2.35+ registers a struct rseq for every thread at start-up and carries on if the call fails.",
+    headers: ["linux/rseq.h"],
+    defines: [],
+    include: /^RSEQ_[A-Z_]+$/,
+  },
 ];

@@ -1486,6 +1486,17 @@ export {
   PRIO_USER,
 } from "./resource.js";
 export {
+  RSEQ_CPU_ID_UNINITIALIZED,
+  RSEQ_CPU_ID_REGISTRATION_FAILED,
+  RSEQ_FLAG_UNREGISTER,
+  RSEQ_CS_FLAG_NO_RESTART_ON_PREEMPT_BIT,
+  RSEQ_CS_FLAG_NO_RESTART_ON_SIGNAL_BIT,
+  RSEQ_CS_FLAG_NO_RESTART_ON_MIGRATE_BIT,
+  RSEQ_CS_FLAG_NO_RESTART_ON_PREEMPT,
+  RSEQ_CS_FLAG_NO_RESTART_ON_SIGNAL,
+  RSEQ_CS_FLAG_NO_RESTART_ON_MIGRATE,
+} from "./rseq.js";
+export {
   CSIGNAL,
   CLONE_VM,
   CLONE_FS,
@@ -2376,11 +2387,16 @@ export {
   OPEN_HOW_OFFSETS,
   decodeOpenHow,
   encodeOpenHow,
+  RSEQ_SIZE,
+  RSEQ_OFFSETS,
+  decodeRseq,
+  encodeRseq,
 } from "./structs/sched.js";
 export type {
   CloneArgs,
   RobustListHead,
   OpenHow,
+  Rseq,
 } from "./structs/sched.js";
 export {
   SECCOMP_DATA_SIZE,
@@ -2403,6 +2419,14 @@ export type {
   SockFilter,
   SockFprog,
 } from "./structs/seccomp.js";
+export {
+  FD_SET_SIZE,
+  fdSetBytes,
+  FD_ISSET,
+  FD_SET,
+  FD_CLR,
+  FD_ZERO,
+} from "./structs/select.js";
 export {
   SIGSET_SIZE,
   sigmask,
@@ -2572,6 +2596,10 @@ export {
   TMS_OFFSETS,
   decodeTms,
   encodeTms,
+  UTIMBUF_SIZE,
+  UTIMBUF_OFFSETS,
+  decodeUtimbuf,
+  encodeUtimbuf,
 } from "./structs/time.js";
 export type {
   Timespec,
@@ -2580,6 +2608,7 @@ export type {
   Itimerval,
   Timezone,
   Tms,
+  Utimbuf,
 } from "./structs/time.js";
 export {
   UC_FP_XSTATE,

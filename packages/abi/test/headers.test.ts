@@ -25,6 +25,7 @@ import * as poll from "../src/poll.js";
 import * as prctl from "../src/prctl.js";
 import * as ptrace from "../src/ptrace.js";
 import * as resource from "../src/resource.js";
+import * as rseq from "../src/rseq.js";
 import * as sched from "../src/sched.js";
 import * as siginfo from "../src/siginfo.js";
 import * as signal from "../src/signal.js";
@@ -147,6 +148,7 @@ const FAMILIES: [string, Consts, string[], string[]?][] = [
   ["ptrace", ptrace, ["sys/ptrace.h"]],
   ["mount", mount, ["sys/mount.h", "sys/statvfs.h", "linux/magic.h"]],
   ["xattr", xattr, ["sys/xattr.h"]],
+  ["rseq", rseq, ["linux/rseq.h"], []],
   ["limits", limits, ["sys/user.h", "linux/limits.h", "linux/binfmts.h"], []],
   ["seccomp", seccomp, ["linux/seccomp.h", "linux/filter.h", "linux/audit.h"], []],
   ["capability", capability, ["linux/capability.h"], []],
@@ -626,6 +628,35 @@ describe("struct layouts match the host's C headers", () => {
     }
     expect(cases.length).toBeGreaterThan(100);
     expect(bad).toEqual([]);
+  });
+
+  it("fd_set bits are where glibc's FD_SET puts them", () => {
+    const fds = [0, 3, 63, 64, 65, 700, 1023];
+    const src = [
+      "#include <stdio.h>",
+      "#include <sys/select.h>",
+      "int main(void) {",
+      "  fd_set s; FD_ZERO(&s);",
+      ...fds.map((fd) => `  FD_SET(${fd}, &s);`),
+      "  const unsigned char *b = (const unsigned char *)&s;",
+      '  for (unsigned i = 0; i < sizeof s; i++) printf("%02x", b[i]);',
+      "  return 0;",
+      "}",
+    ].join("\n");
+    const c = Uint8Array.from(Buffer.from(runC(src).trim(), "hex"));
+    const mine = new Uint8Array(abi.FD_SET_SIZE).fill(0xff);
+    const dv = new DataView(mine.buffer);
+    abi.FD_ZERO(dv, 0);
+    for (const fd of fds) abi.FD_SET(fd, dv, 0);
+    expect(Buffer.from(mine)).toEqual(Buffer.from(c));
+    const cdv = new DataView(c.buffer);
+    for (let fd = 0; fd < 1024; fd++)
+      expect(abi.FD_ISSET(fd, cdv, 0), `fd ${fd}`).toBe(fds.includes(fd));
+    abi.FD_CLR(700, dv, 0);
+    expect(abi.FD_ISSET(700, dv, 0)).toBe(false);
+    expect(abi.fdSetBytes(1)).toBe(8);
+    expect(abi.fdSetBytes(64)).toBe(8);
+    expect(abi.fdSetBytes(65)).toBe(16);
   });
 
   it("derived values", () => {

@@ -144,3 +144,36 @@ export function encodeOpenHow(dv: DataView, off: number, v: OpenHow): void {
   setU64Big(dv, off + 8, v.mode);
   setU64Big(dv, off + 16, v.resolve);
 }
+
+/**
+ * `struct rseq` (rseq(2)), the per-thread area the kernel updates with the
+ * current CPU. 32 bytes, 32-byte aligned (the registration length glibc
+ * passes is 32).
+ */
+export interface Rseq {
+  cpu_id_start: number;
+  /** RSEQ_CPU_ID_UNINITIALIZED (-1) until registered. */
+  cpu_id: number;
+  /** Address of the current `struct rseq_cs`, or 0. */
+  rseq_cs: number;
+  flags: number;
+}
+export const RSEQ_SIZE = 32;
+export const RSEQ_OFFSETS = { cpu_id_start: 0, cpu_id: 4, rseq_cs: 8, flags: 16 } as const;
+
+export function decodeRseq(dv: DataView, off: number): Rseq {
+  return {
+    cpu_id_start: dv.getUint32(off, true),
+    cpu_id: dv.getInt32(off + 4, true),
+    rseq_cs: getU64(dv, off + 8),
+    flags: dv.getUint32(off + 16, true),
+  };
+}
+
+/** Writes the four fields (the kernel never writes the rest of the area). */
+export function encodeRseq(dv: DataView, off: number, v: Rseq): void {
+  dv.setUint32(off, v.cpu_id_start, true);
+  dv.setInt32(off + 4, v.cpu_id, true);
+  setU64(dv, off + 8, v.rseq_cs);
+  dv.setUint32(off + 16, v.flags, true);
+}

@@ -115,3 +115,19 @@ export function encodeTms(dv: DataView, off: number, v: Tms): void {
   setI64(dv, off + 16, v.tms_cutime);
   setI64(dv, off + 24, v.tms_cstime);
 }
+
+/** `struct utimbuf` (utime(2)): access and modification times in seconds. */
+export interface Utimbuf {
+  actime: number;
+  modtime: number;
+}
+export const UTIMBUF_SIZE = 16;
+export const UTIMBUF_OFFSETS = { actime: 0, modtime: 8 } as const;
+
+export function decodeUtimbuf(dv: DataView, off: number): Utimbuf {
+  return { actime: getI64(dv, off), modtime: getI64(dv, off + 8) };
+}
+export function encodeUtimbuf(dv: DataView, off: number, v: Utimbuf): void {
+  setI64(dv, off, v.actime);
+  setI64(dv, off + 8, v.modtime);
+}
