@@ -131,8 +131,13 @@ function permission(inode: Inode, creds: FsCreds, mask: number): number {
   return checkPermission(a.mode, a.uid, a.gid, creds, mask);
 }
 
-/** may_create: write and search permission on the directory. */
+/**
+ * may_create: the directory still exists (IS_DEADDIR → ENOENT: a removed
+ * directory, e.g. a cwd that was rmdir'ed, takes no new entries), and the
+ * caller may write and search it.
+ */
 function mayCreate(dir: Location, creds: FsCreds): number {
+  if (dir.inode.unlinked) return -ENOENT;
   return permission(dir.inode, creds, MAY_WRITE | MAY_EXEC);
 }
 
