@@ -617,6 +617,20 @@ const CASES: Case[] = [
     { effective: 0xffff_ffff, permitted: 1 << abi.CAP_SYS_ADMIN, inheritable: 0 },
   ],
   [
+    "rseq",
+    abi.RSEQ_SIZE,
+    abi.encodeRseq,
+    abi.decodeRseq,
+    { cpu_id_start: 1, cpu_id: abi.RSEQ_CPU_ID_UNINITIALIZED, rseq_cs: 0x7000, flags: 0 },
+  ],
+  [
+    "utimbuf",
+    abi.UTIMBUF_SIZE,
+    abi.encodeUtimbuf,
+    abi.decodeUtimbuf,
+    { actime: -1, modtime: 2 ** 40 },
+  ],
+  [
     "Elf64_auxv_t",
     abi.ELF64_AUXV_SIZE,
     abi.encodeElf64Auxv,

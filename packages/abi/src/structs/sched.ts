@@ -170,10 +170,16 @@ export function decodeRseq(dv: DataView, off: number): Rseq {
   };
 }
 
-/** Writes the four fields (the kernel never writes the rest of the area). */
+/**
+ * Writes all 32 bytes, zeroing the tail (Linux 6.3+ adds node_id and mm_cid
+ * there; the host headers predate them). To update a registered area in
+ * place, write only the fields at RSEQ_OFFSETS instead.
+ */
 export function encodeRseq(dv: DataView, off: number, v: Rseq): void {
   dv.setUint32(off, v.cpu_id_start, true);
   dv.setInt32(off + 4, v.cpu_id, true);
   setU64(dv, off + 8, v.rseq_cs);
   dv.setUint32(off + 16, v.flags, true);
+  dv.setUint32(off + 20, 0, true);
+  setU64(dv, off + 24, 0);
 }
