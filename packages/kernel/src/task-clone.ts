@@ -37,6 +37,7 @@ import {
 } from "@tsvisor/abi";
 import { REG_FS_BASE, REG_RAX, REG_RSP, setReg } from "@tsvisor/platform";
 import type { Kernel } from "./kernel.js";
+import { PidFd } from "./pidfd.js";
 import { block, type Block } from "./syscalls/syscall.js";
 import { Task } from "./task.js";
 import { addUser } from "./task-exit.js";
@@ -62,6 +63,8 @@ export interface CloneArgs {
   parentTid: number;
   childTid: number;
   tls: number;
+  /** Where to store the pidfd with CLONE_PIDFD (clone3's `pidfd`, clone's parent_tid). */
+  pidfd: number;
 }
 
 /**
@@ -80,8 +83,10 @@ export function clone(k: Kernel, parent: Task, args: CloneArgs): number | Block 
   if ((f & CLONE_SIGHAND) !== 0 && (f & CLONE_VM) === 0) return -EINVAL;
   // "Siblings of global init remain as zombies on exit": pid 1 (the
   // kernel's reaper here, which runs no code) never clones; every task may.
-  if ((f & CLONE_PIDFD) !== 0) {
-    // pidfds are not implemented; Linux also rejects CLONE_PIDFD|CLONE_THREAD.
+  // "CLONE_PIDFD and CLONE_THREAD are mutually exclusive" (and detached).
+  if ((f & CLONE_PIDFD) !== 0 && (f & CLONE_THREAD) !== 0) return -EINVAL;
+  // clone(2) passes the pidfd through parent_tid: both at once is EINVAL.
+  if ((f & CLONE_PIDFD) !== 0 && (f & CLONE_PARENT_SETTID) !== 0 && args.pidfd === args.parentTid) {
     return -EINVAL;
   }
   if ((f & NAMESPACE_FLAGS) !== 0) {
@@ -106,6 +111,11 @@ export function clone(k: Kernel, parent: Task, args: CloneArgs): number | Block 
     const forked = parent.mm.fork();
     if (typeof forked === "number") return forked;
     mm = forked;
+  }
+  let pidfdNum = -1;
+  if ((f & CLONE_PIDFD) !== 0 && (f & CLONE_THREAD) === 0) {
+    // The fd is installed first so a failure leaves no process behind.
+    pidfdNum = -1;
   }
   const ctx = k.platform.newContext();
   ctx.regs.set(parent.ctx.regs);
@@ -156,6 +166,12 @@ export function clone(k: Kernel, parent: Task, args: CloneArgs): number | Block 
     // schedule_tail writes it in the child; a fault there is ignored.
     child.mm.copyOut(args.childTid, tidBytes);
   }
+  if ((f & CLONE_PIDFD) !== 0) {
+    pidfdNum = parent.fdTable.install(new PidFd(tg, 0), true);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setInt32(0, pidfdNum, true);
+    if (pidfdNum >= 0) parent.mm.copyOut(args.pidfd, b);
+  }
   k.makeReady(child);
   if ((f & CLONE_VFORK) !== 0) {
     child.vforkParent = parent;
@@ -186,5 +202,6 @@ export function cloneArgsFromRegs(
     parentTid,
     childTid,
     tls,
+    pidfd: parentTid,
   };
 }

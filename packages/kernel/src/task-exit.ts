@@ -133,6 +133,7 @@ function groupDied(k: Kernel, tg: ThreadGroup): void {
   const status =
     tg.exit.kind === "exiting" ? tg.exit.status : (tg.leader?.exitStatus ?? exitedStatus(0));
   tg.exit = { kind: "zombie", status };
+  tg.exitEvents.notifyAll();
   tg.stopped = false;
   tg.groupStopPending = false;
   const init = k.reaper;

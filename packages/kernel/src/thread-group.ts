@@ -78,6 +78,8 @@ export class ThreadGroup {
   readonly childEvents = new WaitQueue();
   /** Notified when a task of this group exits (exec's de_thread waits on it). */
   readonly threadExits = new WaitQueue();
+  /** Notified when the whole group exits (pidfd readiness). */
+  readonly exitEvents = new WaitQueue();
   exit: GroupExitState = { kind: "alive" };
   /** A group stop was requested and not all tasks have stopped yet. */
   groupStopPending = false;

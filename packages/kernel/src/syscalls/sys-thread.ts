@@ -11,6 +11,7 @@ import {
   CLONE_VM,
   CSIGNAL,
   E2BIG,
+  EBADF,
   EFAULT,
   EINVAL,
   ENAMETOOLONG,
@@ -20,6 +21,7 @@ import {
   P_ALL,
   P_PGID,
   P_PID,
+  P_PIDFD,
   SIGCHLD,
   WCONTINUED,
   WEXITED,
@@ -36,7 +38,9 @@ import type { Task } from "../task.js";
 import { clone, cloneArgsFromRegs } from "../task-clone.js";
 import { execve, readStringArray } from "../task-exec.js";
 import { exitedStatus, findWaitable, groupExit, type WaitTarget } from "../task-exit.js";
-import { SIG_DFL } from "../signals.js";
+import { PidFd } from "../pidfd.js";
+import { newSigInfo, SIG_DFL } from "../signals.js";
+import { sendToGroup } from "../task-signals.js";
 
 /** PATH_MAX including the NUL. */
 export const PATH_MAX = 4096;
@@ -146,6 +150,7 @@ export function sysClone3(t: Task, a: SyscallArgs): number | Block {
     parentTid: Number(u(24)),
     childTid: Number(u(16)),
     tls: Number(u(56)),
+    pidfd: Number(u(8)),
   });
   if ((flags & BigInt(CLONE_CLEAR_SIGHAND)) !== 0n && typeof r === "number" && r > 0) {
     const child = t.kernel.pidns.tasks.get(r);
@@ -264,8 +269,15 @@ export function sysWaitid(t: Task, a: SyscallArgs): number | Block {
       if (id < 0) return -EINVAL;
       target = { kind: "pgid", pgid: id === 0 ? t.tg.pgid : id };
       break;
+    case P_PIDFD: {
+      const f = t.fdTable.get(id);
+      if (f === undefined) return -EBADF;
+      if (!(f instanceof PidFd)) return -EINVAL;
+      target = { kind: "pid", pid: f.tg.tgid };
+      break;
+    }
     default:
-      return -EINVAL; // P_PIDFD: pidfds are not implemented
+      return -EINVAL;
   }
   const attempt = (interrupted: boolean): number | Block => {
     const r = findWaitable(t.kernel, t, target, options);
@@ -294,5 +306,29 @@ export function sysWaitid(t: Task, a: SyscallArgs): number | Block {
   return attempt(false);
 }
 
-/** Convenience for handlers that need EPERM. */
-export const NOT_PERMITTED = -EPERM;
+/** pidfd_open(2): a pidfd for process `pid` (PIDFD_NONBLOCK = O_NONBLOCK allowed). */
+export function sysPidfdOpen(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  const flags = a.uint(1);
+  if ((flags & ~0o4000) !== 0 || pid <= 0) return -EINVAL;
+  const tg = t.kernel.pidns.threadGroups.get(pid);
+  if (tg === undefined || tg.exit.kind === "reaped" || tg.leader === null) return -ESRCH;
+  return t.fdTable.install(new PidFd(tg, flags), true);
+}
+
+/** pidfd_send_signal(2): like kill(2) on the pidfd's process; info must be NULL here. */
+export function sysPidfdSendSignal(t: Task, a: SyscallArgs): number {
+  const f = t.fdTable.get(a.int(0));
+  const sig = a.int(1);
+  if (f === undefined) return -EBADF;
+  if (!(f instanceof PidFd)) return -EBADF;
+  if (a.uint(3) !== 0) return -EINVAL;
+  if (sig < 0 || sig > 64) return -EINVAL;
+  if (f.tg.exit.kind !== "alive") return -ESRCH;
+  if (a.ptr(2) !== 0) return -EINVAL; // explicit siginfo: not supported
+  if (sig === 0) return 0;
+  const info = newSigInfo(sig, 0 /* SI_USER */, "kill");
+  info.pid = t.tgid;
+  info.uid = t.creds.uid;
+  return sendToGroup(t.kernel, f.tg, info);
+}

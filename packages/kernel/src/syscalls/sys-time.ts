@@ -23,6 +23,7 @@ import {
   CLOCK_THREAD_CPUTIME_ID,
   EFAULT,
   EINVAL,
+  EPERM,
   ERESTART_RESTARTBLOCK,
   ERESTARTNOHAND,
   ITIMER_PROF,
@@ -318,4 +319,27 @@ export function sysSetitimer(t: Task, a: SyscallArgs): number {
     else cpuTimers.set(t.tg, [c[0], c[1], interval, value]);
   }
   return 0;
+}
+
+/**
+ * clock_settime(2) / settimeofday(2): only CLOCK_REALTIME is settable
+ * ("EINVAL The clockid specified is not settable"), and the sandbox may not
+ * change the host's clock: EPERM, as for a process without CAP_SYS_TIME.
+ */
+export function sysClockSettime(t: Task, a: SyscallArgs): number {
+  const id = a.int(0);
+  if (id !== CLOCK_REALTIME) return clockNow(t, id) === null ? -EINVAL : -EINVAL;
+  const ts = readTs(t, a.ptr(1));
+  if (typeof ts === "number") return ts;
+  return -EPERM;
+}
+
+export function sysSettimeofday(t: Task, a: SyscallArgs): number {
+  if (a.ptr(0) !== 0) {
+    const b = new Uint8Array(16);
+    if (t.mm.copyIn(a.ptr(0), b) !== 16) return -EFAULT;
+    const us = Number(new DataView(b.buffer).getBigInt64(8, true));
+    if (us < 0 || us >= 1e6) return -EINVAL;
+  }
+  return -EPERM;
 }

@@ -4,12 +4,15 @@
  * Runs on behalf of the calling task `t`.
  */
 import {
+  ARCH_GET_CPUID,
   ARCH_GET_FS,
   ARCH_GET_GS,
+  ARCH_SET_CPUID,
   ARCH_SET_FS,
   ARCH_SET_GS,
   EFAULT,
   EINVAL,
+  ENODEV,
   EPERM,
 } from "@tsvisor/abi";
 import { REG_FS_BASE, REG_GS_BASE, regU64, setReg } from "@tsvisor/platform";
@@ -19,9 +22,9 @@ import type { SyscallArgs } from "./syscall.js";
 
 /**
  * ARCH_SET_FS/GS take a user address ("EPERM addr is outside the process
- * address space"); GET variants store the base at `addr`. Every other code,
- * including ARCH_GET_CPUID/ARCH_SET_CPUID (CPUID faulting is not emulated),
- * is EINVAL.
+ * address space"); GET variants store the base at `addr`. ARCH_GET_CPUID
+ * reports CPUID enabled; ARCH_SET_CPUID cannot disable it (ENODEV). Every
+ * other code is EINVAL.
  */
 export function sysArchPrctl(t: Task, a: SyscallArgs): number {
   const code = a.int(0);
@@ -43,6 +46,13 @@ export function sysArchPrctl(t: Task, a: SyscallArgs): number {
       );
       return t.mm.copyOut(addr, b) === 8 ? 0 : -EFAULT;
     }
+    case ARCH_GET_CPUID:
+      // CPUID is not faulting: "returns 1 if CPUID is enabled".
+      return 1;
+    case ARCH_SET_CPUID:
+      // Enabling is a no-op; making CPUID fault needs CPU support tsvisor
+      // does not emulate (Linux: ENODEV without cpuid faulting).
+      return a.u64(1) !== 0 ? 0 : -ENODEV;
     default:
       return -EINVAL;
   }
