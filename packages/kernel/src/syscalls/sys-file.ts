@@ -97,7 +97,8 @@ export const MAX_RW_COUNT = 0x7ffff000;
 /** Largest transfer tsvisor does in one call (a short count beyond, which POSIX allows). */
 export const MAX_IO_CHUNK = 16 << 20;
 
-const scratch = new Uint8Array(64 << 10);
+// Large enough for the 128 KiB reads coreutils and busybox make, so those allocate nothing.
+const scratch = new Uint8Array(1 << 20);
 
 /** A transfer buffer of `count` bytes (the shared scratch when small: use it before returning). */
 function ioBuffer(count: number): Uint8Array {
