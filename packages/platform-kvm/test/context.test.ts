@@ -189,6 +189,62 @@ describe.skipIf(!kvmAvailable)("kvm contexts", () => {
     as.release();
   });
 
+  it("never loses or invents traps when interrupts race with syscalls and timeouts", () => {
+    // r12 counts syscalls; the Sentry answers each with rax = r12 + 1 and checks it.
+    const code = assemble(`
+      xor %r12d, %r12d
+    1:
+      mov %r12, %rax
+      syscall
+      lea 1(%r12), %rdx
+      cmp %rdx, %rax
+      jne 2f
+      mov %rax, %r12
+      mov $200, %ecx
+    3: dec %ecx
+      jnz 3b
+      jmp 1b
+    2:
+      ud2
+    `);
+    const as = p.newAddressSpace();
+    load(as, files, code);
+    const c = p.newContext();
+    start(c, CODE_ADDR);
+    let calls = 0;
+    let interrupts = 0;
+    const answer = () => {
+      expect(regU64(c.regs, REG_RAX)).toBe(calls);
+      calls++;
+      setReg(c.regs, REG_RAX, calls);
+    };
+    // switch with 0 and 1 ms timeouts, back to back.
+    for (let i = 0; i < 300; i++) {
+      const t = c.switch(as, i % 3 === 0 ? 0 : 1);
+      if (t.kind === "syscall") answer();
+      else {
+        expect(t.kind).toBe("interrupted");
+        interrupts++;
+      }
+    }
+    // resume + interrupt() at once, racing the next syscall.
+    for (let i = 0; i < 100; i++) {
+      c.resume(as);
+      if (i % 2 === 0) c.interrupt();
+      const got = p.waitAny(5000);
+      expect(got).toBe(c);
+      if (c.trap.kind === "syscall") answer();
+      else {
+        expect(c.trap.kind).toBe("interrupted");
+        interrupts++;
+      }
+    }
+    expect(calls).toBeGreaterThan(0);
+    expect(interrupts).toBeGreaterThan(0);
+    c.release();
+    as.release();
+  });
+
   it("creates many contexts and reuses released vCPUs", () => {
     const code = assemble("mov %rdi, %rax\nsyscall");
     const as = p.newAddressSpace();
