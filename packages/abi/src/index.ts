@@ -766,6 +766,11 @@ export {
   RESOLVE_CACHED,
 } from "./fcntl.js";
 export {
+  FUTEX_OP,
+  decodeFutexOp,
+} from "./futex-op.js";
+export type { FutexWakeOp } from "./futex-op.js";
+export {
   FUTEX_WAIT,
   FUTEX_WAKE,
   FUTEX_FD,

@@ -64,7 +64,7 @@ export const SS_DISABLE = 2;
 /**
  * Kernel-only signal constants.
  *
- * From the kernel's <asm/signal.h>, which glibc hides: SA_RESTORER (the x86-64 kernel requires it; glibc always sets it), SS_AUTODISARM, the kernel's _NSIG (64) and real-time range SIGRTMIN (32)..SIGRTMAX (64) -- glibc reserves 32 and 33 and reports SIGRTMIN as 34 -- and the kernel's MINSIGSTKSZ/SIGSTKSZ (glibc makes SIGSTKSZ a sysconf() call under _GNU_SOURCE).
+ * From the kernel's <asm/signal.h>, which glibc hides: SA_RESTORER (the x86-64 kernel requires it; glibc always sets it), SS_AUTODISARM, the start of the kernel's real-time range SIGRTMIN (32; glibc reserves 32 and 33 and reports SIGRTMIN as 34), and the kernel's MINSIGSTKSZ/SIGSTKSZ (glibc makes SIGSTKSZ a sysconf() call under _GNU_SOURCE). SIGRTMAX and _NSIG (64) are in signal-table.ts: the header defines them through a kernel-only macro.
  *
  * Source: <asm/signal.h>, <linux/signal.h>.
  */

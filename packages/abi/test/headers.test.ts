@@ -490,6 +490,25 @@ function macroCases(): [string, string[], string, number | boolean][] {
       2,
     ],
   );
+  const fops: [string, number, number, number, number][] = [
+    ["FUTEX_OP_ADD", abi.FUTEX_OP_ADD, 1, abi.FUTEX_OP_CMP_GT, 0],
+    [
+      "FUTEX_OP_SET|SHIFT",
+      abi.FUTEX_OP_SET | abi.FUTEX_OP_OPARG_SHIFT,
+      31,
+      abi.FUTEX_OP_CMP_EQ,
+      0xfff,
+    ],
+    ["FUTEX_OP_XOR", abi.FUTEX_OP_XOR, 0x800, abi.FUTEX_OP_CMP_GE, 0x7ff],
+  ];
+  for (const [l, op, oparg, cmp, cmparg] of fops) {
+    cases.push([
+      `FUTEX_OP(${l})`,
+      ["linux/futex.h"],
+      `(unsigned)FUTEX_OP(${op}, ${oparg}, ${cmp}, ${cmparg})`,
+      abi.FUTEX_OP(op, oparg, cmp, cmparg),
+    ]);
+  }
   for (const n of [0, 1, 4, 8, 12, 13, 24]) {
     const fns: [string, (len: number) => number][] = [
       ["CMSG_ALIGN", abi.CMSG_ALIGN],

@@ -1,3 +1,4 @@
+import * as abi from "../src/index.js";
 import { describe, expect, it } from "vitest";
 import {
   AT_FDCWD,
@@ -120,5 +121,26 @@ describe("common flags", () => {
     expect(CLONE_VM).toBe(0x100);
     expect(AT_FDCWD).toBe(-100);
     expect(S_IFREG).toBe(0o100000);
+  });
+});
+
+describe("FUTEX_WAKE_OP words", () => {
+  it("decodeFutexOp inverts FUTEX_OP and sign-extends the 12-bit fields", () => {
+    const w = abi.FUTEX_OP(abi.FUTEX_OP_ADD | abi.FUTEX_OP_OPARG_SHIFT, 5, abi.FUTEX_OP_CMP_LT, -1);
+    expect(abi.decodeFutexOp(w)).toEqual({
+      op: abi.FUTEX_OP_ADD,
+      shift: true,
+      oparg: 5,
+      cmp: abi.FUTEX_OP_CMP_LT,
+      cmparg: -1,
+    });
+    const v = abi.FUTEX_OP(abi.FUTEX_OP_ANDN, -2048, abi.FUTEX_OP_CMP_NE, 2047);
+    expect(abi.decodeFutexOp(v)).toEqual({
+      op: abi.FUTEX_OP_ANDN,
+      shift: false,
+      oparg: -2048,
+      cmp: abi.FUTEX_OP_CMP_NE,
+      cmparg: 2047,
+    });
   });
 });
