@@ -102,11 +102,14 @@ export interface DirEntry {
   type: number;
 }
 
-/** The current wall-clock time with nanosecond resolution. */
+/**
+ * The current wall-clock time (microsecond resolution, from the monotonic
+ * clock anchored at process start; no BigInt on this hot path).
+ */
 export function now(): Timespec {
-  const ms = Date.now();
-  const sub = Number(process.hrtime.bigint() % 1_000_000n);
-  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 + sub };
+  const ms = performance.timeOrigin + performance.now();
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: Math.floor((ms - sec * 1000) * 1e6) % 1_000_000_000 };
 }
 
 /** Maps an S_IFMT file type to the DT_* value getdents reports. */
