@@ -65,7 +65,9 @@ function execFile(t: Task, f: FileDescription): OpenedExecutable {
   const st = f.stat();
   const size = typeof st === "number" ? f.size() : st.size;
   const abs = f.location !== null ? pathOf(t as unknown as VfsTask, f.location) : f.path;
+  const m = mappableOf(f);
   return {
+    ...(m !== null ? { mappable: m } : {}),
     path: typeof abs === "string" ? abs : f.path,
     size,
     readAt: (offset, dst) => f.pread(dst, offset),

@@ -44,12 +44,18 @@ import {
   PT_INTERP,
   PT_LOAD,
 } from "@tsvisor/abi";
+import type { Mappable } from "@tsvisor/mm";
 import type { TaskMemory } from "../interfaces.js";
 
 /** An executable file opened for reading by exec. */
 export interface ExecFile {
   /** The file's size in bytes. */
   readonly size: number;
+  /**
+   * The file as mm can map it. When present, segments are private file
+   * mappings (named in /proc/PID/maps); otherwise their bytes are copied.
+   */
+  readonly mappable?: Mappable;
   /**
    * Reads up to `dst.length` bytes at `offset`; returns the count (short at
    * EOF) or a negative errno.
@@ -203,6 +209,55 @@ export interface LoadedImage {
   beyondEof: number;
 }
 
+/**
+ * Maps one PT_LOAD the way Linux's elf_map + padzero + the bss mapping do:
+ * whole file pages privately from the file, the tail of the last file page
+ * zeroed when the segment has a bss, then anonymous pages up to p_memsz.
+ * Pages past EOF raise SIGBUS when touched (mm's file mapping semantics); a
+ * bss tail there fails to zero (EFAULT → SIGSEGV, as Linux).
+ */
+function mapSegment(mm: TaskMemory, file: Mappable, p: Phdr, vaddr: number): number {
+  const prot = segmentProt(p.flags);
+  const start = pageDown(vaddr);
+  const fileEnd = vaddr + p.filesz;
+  const memEnd = vaddr + p.memsz;
+  let anonStart = start;
+  if (p.filesz > 0) {
+    const fileMapEnd = pageUp(fileEnd);
+    const r = mm.mmap({
+      addr: start,
+      length: fileMapEnd - start,
+      prot,
+      flags: MAP_PRIVATE | MAP_FIXED,
+      file,
+      offset: p.offset - (vaddr - start),
+      fileReadable: true,
+      fileWritable: false,
+    });
+    if (r < 0) return r;
+    anonStart = fileMapEnd;
+    if (p.memsz > p.filesz && fileMapEnd > fileEnd) {
+      // padzero: clear the rest of the last file page (made writable for it).
+      const writable = (prot & PROT_WRITE) !== 0;
+      if (!writable && mm.mprotect(pageDown(fileEnd), PAGE, prot | PROT_WRITE) < 0) return -EFAULT;
+      const z = mm.zero(fileEnd, fileMapEnd - fileEnd);
+      if (!writable) mm.mprotect(pageDown(fileEnd), PAGE, prot);
+      if (z < 0) return -EFAULT;
+    }
+  }
+  const anonEnd = pageUp(memEnd);
+  if (anonEnd > anonStart) {
+    const r = mm.mmap({
+      addr: anonStart,
+      length: anonEnd - anonStart,
+      prot,
+      flags: MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+    });
+    if (r < 0) return r;
+  }
+  return 0;
+}
+
 /** Protection of a segment from its p_flags. */
 function segmentProt(flags: number): number {
   let prot = PROT_NONE;
@@ -259,6 +314,15 @@ export function loadElf(
     const fileEnd = vaddr + p.filesz;
     const memEnd = vaddr + p.memsz;
     const mapEnd = pageUp(memEnd);
+    if (f.mappable !== undefined) {
+      const r = mapSegment(mm, f.mappable, p, vaddr);
+      if (r < 0) return r;
+      end = Math.max(end, memEnd);
+      if (phdrAddr === 0 && img.phoff >= p.offset && img.phoff < p.offset + p.filesz) {
+        phdrAddr = vaddr + (img.phoff - p.offset);
+      }
+      continue;
+    }
     if (mapEnd > start) {
       const r = mm.mmap({
         addr: start,
