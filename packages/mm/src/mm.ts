@@ -508,7 +508,10 @@ export class MemoryManager {
     if ((v.prot & PROT_WRITE) === 0) return v.prot;
     const off = e - (e & PTE_FLAGS);
     if ((e & PTE_PRIVATE) !== 0) {
-      return this.allocator.refCount(off) > 1 ? readOnly(v.prot) : v.prot;
+      // Copy-on-write pages, and every page of a VMA never written (Linux
+      // maps the zero page or the file's page read-only until the first
+      // write, which prepares the anon_vma).
+      return this.allocator.refCount(off) > 1 || v.anonVma === 0 ? readOnly(v.prot) : v.prot;
     }
     const obj = v.obj!;
     if (obj.file !== null && !obj.isDirty(v.offsetOf(vpn * PAGE_SIZE) / PAGE_SIZE)) {
@@ -605,7 +608,22 @@ export class MemoryManager {
     if (!accessAllowed(v.prot, access)) return FAULT_ACCERR;
     const vpn = Math.floor(addr / PAGE_SIZE);
     const write = access === "write";
-    if (write && v.anonVma === 0 && v.obj === null) this.prepareAnon(v);
+    if (write && v.anonVma === 0 && v.obj === null) {
+      // First write into this VMA: pages read so far are mirrored read-only;
+      // make the ones around the fault writable in the same go.
+      this.prepareAnon(v);
+      const batch = this.faultAroundPages * PAGE_SIZE;
+      const ws = Math.max(v.start, pageDown(addr) - (pageDown(addr) % batch));
+      const we = Math.min(v.end, pageDown(addr) - (pageDown(addr) % batch) + batch);
+      let readOnlyNeighbours = false;
+      for (const p of this.ptesIn(ws, we)) {
+        if (p !== vpn && (this.ptes.get(p) & PTE_MAPPED) !== 0) readOnlyNeighbours = true;
+      }
+      const e = this.ptes.get(vpn);
+      const r = e >= 0 ? this.faultPresent(v, vpn, e, write) : this.faultAbsent(v, vpn, write);
+      if (r !== 0 || !readOnlyNeighbours) return r;
+      return this.reprotect(ws, we) < 0 ? FAULT_OOM : 0;
+    }
     const e = this.ptes.get(vpn);
     if (e >= 0) return this.faultPresent(v, vpn, e, write);
     return this.faultAbsent(v, vpn, write);
@@ -674,9 +692,8 @@ export class MemoryManager {
       }
     }
     for (let i = 0; i < n; i++) ptes.set(lo + i, off + i * PAGE_SIZE + PTE_PRIVATE + PTE_MAPPED);
-    return this.addressSpace.mapFile(lo * PAGE_SIZE, n * PAGE_SIZE, off, v.prot) < 0
-      ? FAULT_OOM
-      : 0;
+    const prot = v.anonVma === 0 ? readOnly(v.prot) : v.prot;
+    return this.addressSpace.mapFile(lo * PAGE_SIZE, n * PAGE_SIZE, off, prot) < 0 ? FAULT_OOM : 0;
   }
 
   /** faultAbsent for shared memory: pages come from the object. */

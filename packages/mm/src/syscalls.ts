@@ -419,11 +419,11 @@ export function mprotect(mm: MemoryManager, addr: number, length: number, protAr
 
   let err = 0;
   let cur = start;
-  mm.splitAt(start);
+  const changed: Vma[] = [];
   i = mm.vmas.indexAfter(start);
   while (cur < end) {
-    const v = a[i];
-    if (v === undefined || v.start !== cur) {
+    let v = a[i];
+    if (v === undefined || v.start > cur) {
       err = -ENOMEM;
       break;
     }
@@ -431,8 +431,15 @@ export function mprotect(mm: MemoryManager, addr: number, length: number, protAr
       err = -EACCES;
       break;
     }
-    if (v.end > end) mm.splitAt(end);
+    // Linux splits a VMA only when its flags change.
     if (v.prot !== prot) {
+      if (v.start < cur) {
+        mm.splitAt(cur);
+        i++;
+        v = a[i]!;
+      }
+      if (v.end > end) mm.splitAt(end);
+      changed.push(v);
       mm.account(v, -1);
       if (gainsAccount(v, prot)) v.flags |= VMA_ACCOUNT;
       // mprotect_fixup: making unwritable an anonymous VMA with no anon_vma
@@ -449,10 +456,24 @@ export function mprotect(mm: MemoryManager, addr: number, length: number, protAr
   const changedEnd = Math.min(cur, end);
   if (changedEnd > start) {
     const r = mm.reprotect(start, changedEnd);
-    mm.mergeRange(start, changedEnd);
+    // mprotect_fixup merges a VMA with its neighbours only when its flags
+    // changed; untouched VMAs keep their boundaries.
+    mergeChanged(mm, changed);
     if (r < 0 && err === 0) err = r;
   }
   return err;
+}
+
+/**
+ * Merges each VMA whose flags an mprotect/madvise walk changed with its
+ * neighbours, in address order, as the walk's vma_modify calls do. A VMA
+ * already absorbed by a merge is represented by the one now covering it.
+ */
+function mergeChanged(mm: MemoryManager, changed: readonly Vma[]): void {
+  for (const v of changed) {
+    const k = mm.vmas.indexAfter(v.start);
+    if (k < mm.vmas.size && mm.vmas.a[k]!.start <= v.start) mm.mergeAround(k);
+  }
 }
 
 /**
@@ -519,7 +540,8 @@ export function mremap(
   // Grow in place when the old range ends the VMA and the pages after it are free.
   if (oldLen !== 0 && oldAddr + oldLen === v.end) {
     const delta = newLen - oldLen;
-    if (v.end + delta <= mm.maxAddr && rangeFree(mm, v.end, delta)) {
+    // vma_expandable: only an overlap stops it (no stack guard gap).
+    if (v.end + delta <= mm.maxAddr && !mm.vmas.overlaps(v.end, v.end + delta)) {
       mm.account(v, -1);
       v.end += delta;
       mm.account(v, 1);
@@ -669,10 +691,15 @@ function moveVma(
     }
   }
   mm.insertVma(nv);
-  for (const [vpn, e] of moved) mm.ptes.set(vpn, e);
-  if ((v.flags & VMA_GROWSDOWN) !== 0 && !keepOld) {
-    // Linux keeps VM_GROWSDOWN on the moved VMA; nothing else to do.
+  if (keepOld && oldLen > 0) {
+    // After the new VMA was placed (and possibly merged with the old one):
+    // "anon_vma links of the old vma is no longer needed after its page table
+    // has been moved" when all of it moved. It keeps VM_ACCOUNT; the new VMA
+    // is charged too.
+    const old = mm.vmas.find(oldAddr)!;
+    if (old.start === oldAddr && old.end === oldAddr + oldLen) old.anonVma = 0;
   }
+  for (const [vpn, e] of moved) mm.ptes.set(vpn, e);
   return to;
 }
 
@@ -787,18 +814,9 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
   const a = mm.vmas.a;
   let i = mm.vmas.indexAfter(addr);
   if (i >= a.length || a[i]!.start >= end) return -ENOMEM;
-  const flagAdvice =
-    advice === MADV_DONTFORK ||
-    advice === MADV_DOFORK ||
-    advice === MADV_WIPEONFORK ||
-    advice === MADV_KEEPONFORK;
-  if (flagAdvice) {
-    mm.splitAt(addr);
-    mm.splitAt(end);
-    i = mm.vmas.indexAfter(addr);
-  }
+  const changed: Vma[] = [];
   while (cur < end) {
-    const v = a[i];
+    let v = a[i];
     if (v === undefined || v.start >= end) {
       unmapped = true;
       break;
@@ -835,17 +853,29 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
         break;
       }
       case MADV_DONTFORK:
-        v.flags |= VMA_DONTFORK;
-        break;
       case MADV_DOFORK:
-        v.flags &= ~VMA_DONTFORK;
-        break;
       case MADV_WIPEONFORK:
-        v.flags |= VMA_WIPEONFORK;
+      case MADV_KEEPONFORK: {
+        const flags =
+          advice === MADV_DONTFORK
+            ? v.flags | VMA_DONTFORK
+            : advice === MADV_DOFORK
+              ? v.flags & ~VMA_DONTFORK
+              : advice === MADV_WIPEONFORK
+                ? v.flags | VMA_WIPEONFORK
+                : v.flags & ~VMA_WIPEONFORK;
+        // madvise_update_vma: split and merge only when the flags change.
+        if (flags === v.flags) break;
+        if (v.start < s) {
+          mm.splitAt(s);
+          i++;
+          v = a[i]!;
+        }
+        if (v.end > e) mm.splitAt(e);
+        v.flags = flags;
+        changed.push(v);
         break;
-      case MADV_KEEPONFORK:
-        v.flags &= ~VMA_WIPEONFORK;
-        break;
+      }
       case MADV_WILLNEED:
       case MADV_POPULATE_READ:
       case MADV_POPULATE_WRITE: {
@@ -864,7 +894,7 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
     cur = e;
     i++;
   }
-  if (flagAdvice) mm.mergeRange(addr, end);
+  mergeChanged(mm, changed);
   if (err !== 0) return err;
   return unmapped ? -ENOMEM : 0;
 }
