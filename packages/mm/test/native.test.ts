@@ -1,5 +1,9 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { newEnv } from "./fakes.js";
+import { TestFile, newEnv } from "./fakes.js";
 import { makePatternFile, mirrorFile, normalize, runMM, runNative } from "./native.js";
 
 const LO = 0x200000000;
@@ -151,5 +155,59 @@ describe("native Linux comparison", () => {
       `mprotect ${at(20)} ${P} 0x1000001`,
       `maps ${h(LO)} ${h(HI)}`,
     ]);
+  });
+});
+
+describe("maps names against native Linux", () => {
+  it("[heap], [stack] and an escaped file path print identically", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsvisor-mm-maps-"));
+    const src = join(dir, "m.c");
+    writeFileSync(
+      src,
+      String.raw`#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  sbrk(3 * 4096);
+  int fd = open(argv[1], O_RDWR | O_CREAT, 0600);
+  if (fd < 0 || ftruncate(fd, 8192)) return 1;
+  mmap((void *)0x300000000, 8192, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 4096);
+  FILE *f = fopen("/proc/self/maps", "r");
+  char l[1024];
+  while (fgets(l, sizeof l, f))
+    if (strstr(l, "[heap]") || strstr(l, "[stack]") || !strncmp(l, "300000000", 9)) fputs(l, stdout);
+  return 0;
+}
+`,
+    );
+    execFileSync("gcc", ["-O1", "-o", join(dir, "m"), src]);
+    const path = join(dir, "we ird\nname");
+    const native = execFileSync(join(dir, "m"), [path], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean);
+    expect(native).toHaveLength(3);
+    const { mm } = newEnv();
+    const range = (l: string) =>
+      l
+        .split(" ")[0]!
+        .split("-")
+        .map((x) => Number.parseInt(x, 16)) as [number, number];
+    const heap = native.find((l) => l.endsWith("[heap]"))!;
+    const stack = native.find((l) => l.endsWith("[stack]"))!;
+    const [hs, he] = range(heap);
+    mm.setBrkBase(hs);
+    expect(mm.brk(he)).toBe(he);
+    const [ss, se] = range(stack);
+    expect(mm.mmap({ addr: ss, length: se - ss, prot: 3, flags: 0x132 })).toBe(ss);
+    mm.stackStart = se - 64;
+    const st = statSync(path);
+    const f = new TestFile(path, 8192, st.ino, st.dev);
+    expect(
+      mm.mmap({ addr: 0x300000000, length: 8192, prot: 1, flags: 0x11, file: f, offset: 4096 }),
+    ).toBe(0x300000000);
+    expect(mm.mapsText().split("\n").filter(Boolean)).toEqual(native);
   });
 });
