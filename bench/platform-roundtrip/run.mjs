@@ -64,14 +64,14 @@ if (!existsSync(dist)) {
   console.error(`missing ${dist}: run pnpm --filter @tsvisor/platform-ptrace build`);
   process.exit(1);
 }
-const { default: provider } = await import(dist);
-{
-  const probe = provider.probe();
-  if (!probe.ok) {
-    console.error(`ptrace platform unavailable: ${probe.reason}; fix: ${probe.fix}`);
-    process.exit(1);
-  }
-  const p = provider.create({ memoryFileSize: 2 ** 30 });
+const { default: provider, PtracePlatform } = await import(dist);
+const probe = provider.probe();
+if (!probe.ok) {
+  console.error(`ptrace platform unavailable: ${probe.reason}; fix: ${probe.fix}`);
+  process.exit(1);
+}
+/** Median ns per getppid round trip served by a trivial TS handler on platform `p`. */
+function tsvisorRoundTrip(p) {
   // loop: mov $110,%eax (getppid); syscall; cmp $4242,%rax; jne bad; jmp loop; bad: ud2
   p.memoryFile
     .chunk(0)
@@ -99,11 +99,17 @@ const { default: provider } = await import(dist);
     runs.push(Number(process.hrtime.bigint() - t0) / N);
   }
   p.release();
-  rows.push({
-    name: "tsvisor ptrace (PTRACE_SYSEMU, TS handler)",
-    ns: median(runs),
-    note: "stub pinned to the Sentry's CPU",
-  });
+  return median(runs);
+}
+for (const [name, opts] of [
+  ["tsvisor ptrace systrap, spin 20us (default)", { mode: "systrap", spinMicros: 20 }],
+  ["tsvisor ptrace systrap, spin 0, pinned", { mode: "systrap", spinMicros: 0, pinStubs: true }],
+  ["tsvisor ptrace systrap, spin 0, unpinned", { mode: "systrap", spinMicros: 0, pinStubs: false }],
+  ["tsvisor ptrace sysemu, pinned", { mode: "sysemu", pinStubs: true }],
+  ["tsvisor ptrace sysemu, unpinned", { mode: "sysemu", pinStubs: false }],
+]) {
+  const ns = tsvisorRoundTrip(new PtracePlatform({ memoryFileSize: 2 ** 30, ...opts }));
+  rows.push({ name, ns, note: "TS handler, Context.switch loop" });
 }
 
 // --- C floors from kvm-probe ------------------------------------------------------

@@ -62,11 +62,13 @@ void ThrowType(napi_env env, const char* msg) { napi_throw_type_error(env, nullp
 
 struct Args {
   napi_env env;
-  size_t argc = 8;
-  napi_value argv[8];
+  static constexpr size_t kMax = 12;
+  size_t argc = kMax;
+  napi_value argv[kMax];
   bool ok = true;
   Args(napi_env e, napi_callback_info info, size_t want) : env(e) {
     napi_get_cb_info(e, info, &argc, argv, nullptr, nullptr);
+    if (argc > kMax) argc = kMax;
     if (argc < want) {
       ThrowType(e, "too few arguments");
       ok = false;
@@ -694,15 +696,39 @@ void TrapRun(systrap_ctl* c, const user_regs_struct* regs) {
 // Waits for the slot to reach TRAPPED: spins for spin_ns, then sleeps on the
 // futex; with a deadline, kicks the thread once it passes. Returns false if
 // the deadline passed and kick_tid was 0 (nothing to kick).
-bool TrapWait(systrap_ctl* c, double spin_ns, int64_t deadline_ns, pid_t pid, pid_t tid) {
-  if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == SYSTRAP_TRAPPED) return true;
+// Adaptive spinning: spinning only pays when the other side runs on another
+// CPU at that moment. Each wait that ends while spinning keeps the budget
+// (up to the configured maximum); each one that has to sleep halves it, down
+// to zero; at zero, every 128th wait probes with the full budget again.
+// The stubs' own spin (globals.spin_cycles) follows the same budget.
+double g_spin_cur = -1;
+uint32_t g_spin_probe = 0;
+systrap_globals* g_globals = nullptr;
+double g_cycles_per_ns = 3.0;
+
+void SetSpin(double ns) {
+  g_spin_cur = ns;
+  if (g_globals != nullptr) g_globals->spin_cycles = (unsigned long)(ns * g_cycles_per_ns);
+}
+
+bool TrapWait(systrap_ctl* c, double spin_max_ns, int64_t deadline_ns, pid_t pid, pid_t tid) {
+  if (g_spin_cur < 0 || g_spin_cur > spin_max_ns) SetSpin(spin_max_ns);
+  double spin_ns = g_spin_cur;
+  if (spin_ns == 0 && spin_max_ns > 0 && (++g_spin_probe & 127) == 0) spin_ns = spin_max_ns;
   if (spin_ns > 0) {
     int64_t until = NowNs() + (int64_t)spin_ns;
     for (int i = 0;; i++) {
-      if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == SYSTRAP_TRAPPED) return true;
+      if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == SYSTRAP_TRAPPED) {
+        if (g_spin_cur < spin_max_ns) SetSpin(spin_max_ns);
+        return true;
+      }
       _mm_pause();
       if ((i & 63) == 63 && NowNs() >= until) break;
     }
+    double next = g_spin_cur / 2;
+    SetSpin(next < 1000 ? 0 : next);
+  } else if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == SYSTRAP_TRAPPED) {
+    return true;
   }
   __atomic_store_n(&c->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
   bool kicked = false;
@@ -751,7 +777,18 @@ int32_t TrapDecode(systrap_ctl* c, user_regs_struct* regs, double* out) {
   return sync ? kSignal : kInterrupted;
 }
 
-// trapSwitch(ctl, pid, tid, regs, timeoutMs, out, spinNs) -> StopKind.
+// trapSwitch(ctl, pid, tid, regs, timeoutMs, out, spinNs, pin, globals) -> StopKind.
+// `globals` is the platform's systrap_globals (its stubs' spin budget).
+// trapInit(cyclesPerNs): TSC cycles per ns, to turn the spin budget into
+// the stubs' globals.spin_cycles.
+napi_value TrapInit(napi_env env, napi_callback_info info) {
+  Args a(env, info, 1);
+  double cpn = a.Num(0);
+  if (!a.ok) return nullptr;
+  g_cycles_per_ns = cpn;
+  return Undef(env);
+}
+
 napi_value TrapSwitch(napi_env env, napi_callback_info info) {
   Args a(env, info, 7);
   double ctl = a.Num(0);
@@ -760,8 +797,12 @@ napi_value TrapSwitch(napi_env env, napi_callback_info info) {
   double timeout = a.Num(4);
   auto* out = static_cast<double*>(a.Typed(5, napi_float64_array, 8 * 4));
   double spin = a.Num(6);
+  int32_t pin = a.argc > 7 ? a.Int(7) : 0;
+  double gaddr = a.argc > 8 ? a.Num(8) : 0;
   if (!a.ok) return nullptr;
+  g_globals = reinterpret_cast<systrap_globals*>((uintptr_t)gaddr);
   systrap_ctl* c = Ctl(ctl);
+  if (pin) PinToCurrentCpu(tid);
   TrapRun(c, regs);
   int64_t deadline = timeout >= 0 ? NowNs() + (int64_t)(timeout * 1e6) : -1;
   TrapWait(c, spin, deadline, pid, tid);
@@ -878,6 +919,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
   Export(env, exports, "killReap", KillReap);
   Export(env, exports, "detachThread", Detach2);
   Export(env, exports, "trapSwitch", TrapSwitch);
+  Export(env, exports, "trapInit", TrapInit);
   Export(env, exports, "trapResume", TrapResume);
   Export(env, exports, "trapCollect", TrapCollect);
   Export(env, exports, "trapWaitReady", TrapWaitReady);

@@ -38,8 +38,11 @@ export interface ContextHost {
   readonly mode: "sysemu" | "systrap";
   /** systrap: how long the Sentry spins for a trap before sleeping (ns). */
   readonly spinNs: number;
+  /** 1: pin the stub thread to the Sentry's current CPU at every switch. */
+  readonly pin: number;
   /** systrap: the Sentry's view of the control file (for FP state in signal frames). */
   readonly controlView: DataView | null;
+  /** systrap: the control file's address in the Sentry (its globals page first). */
   readonly controlBase: number;
   readonly kickSignal: number;
   readonly fpStateSize: number;
@@ -202,8 +205,10 @@ export class PtraceContext implements Context {
             timeoutMs,
             this.out,
             this.host.spinNs,
+            this.host.pin,
+            this.host.controlBase,
           )
-        : this.host.native.sysemu(pas.pid, t.tid, this.regs, timeoutMs, this.out, 1);
+        : this.host.native.sysemu(pas.pid, t.tid, this.regs, timeoutMs, this.out, this.host.pin);
     return this.finish(kind);
   }
 

@@ -73,8 +73,12 @@ export interface PtraceNative {
     timeoutMs: number,
     out: Float64Array,
     spinNs: number,
+    pin: number,
+    globals: number,
   ): number;
   trapResume(ctl: number, regs: Uint32Array): void;
+  /** TSC cycles per ns, to turn the adaptive spin budget into stub cycles. */
+  trapInit(cyclesPerNs: number): void;
   trapCollect(ctl: number, regs: Uint32Array, out: Float64Array): number;
   trapWaitReady(ctl: number, timeoutMs: number): boolean;
   /** Index of a trapped slot among ctls[0..n), or -1 on timeout. */

@@ -42,9 +42,16 @@ export interface PtraceOptions extends PlatformOptions {
   mode?: PtraceMode;
   /**
    * systrap: how long each side spins waiting for the other before it
-   * sleeps on a futex, in microseconds (default 20; 0 = never spin).
+   * sleeps on a futex, in microseconds (default 20, or TSVISOR_PTRACE_SPIN_US;
+   * 0 = never spin).
    */
   spinMicros?: number;
+  /**
+   * Pin each stub thread to the Sentry's current CPU when it is switched to
+   * (same-CPU hand-offs are cheap here, cross-CPU wake-ups are not). Default:
+   * true under sysemu, and under systrap when spinMicros is 0.
+   */
+  pinStubs?: boolean;
 }
 
 /** Number of systrap control slots (one per stub thread ever created). */
@@ -90,6 +97,7 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
   readonly memfd: number;
   readonly mode: PtraceMode;
   readonly spinNs: number;
+  readonly pin: number;
   readonly ctlfd: number;
   readonly controlView: DataView | null = null;
   readonly controlBase: number = 0;
@@ -116,8 +124,17 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
     const envMode = process.env.TSVISOR_PTRACE_MODE;
     this.mode =
       options.mode ?? (envMode === "sysemu" || envMode === "systrap" ? envMode : "systrap");
-    const spinMicros = options.spinMicros ?? 20;
+    const envSpin = Number(process.env.TSVISOR_PTRACE_SPIN_US);
+    const spinMicros =
+      options.spinMicros ??
+      (Number.isFinite(envSpin) &&
+      envSpin >= 0 &&
+      process.env.TSVISOR_PTRACE_SPIN_US !== "" &&
+      process.env.TSVISOR_PTRACE_SPIN_US !== undefined
+        ? envSpin
+        : 20);
     this.spinNs = spinMicros * 1000;
+    this.pin = (options.pinStubs ?? (this.mode === "sysemu" || spinMicros === 0)) ? 1 : 0;
     this.memoryFile = new PtraceMemoryFile(
       native,
       options.memoryFileSize ?? DEFAULT_MEMORY_FILE_SIZE,
@@ -132,6 +149,7 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
       this.controlView = new DataView(this.controlBuffer);
       // struct systrap_globals: spin_cycles at 8, fsgsbase at 16.
       this.controlView.setBigUint64(8, BigInt(Math.round(spinMicros * cpuMHz())), true);
+      native.trapInit(cpuMHz() / 1000);
       this.controlView.setBigUint64(16, cpuHasFlag("fsgsbase") ? 1n : 0n, true);
     }
     try {
