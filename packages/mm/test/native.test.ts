@@ -164,7 +164,7 @@ describe("maps names against native Linux", () => {
     const src = join(dir, "m.c");
     writeFileSync(
       src,
-      String.raw`#define _GNU_SOURCE
+      `#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
