@@ -1,0 +1,45 @@
+/** The harness's own logic: metadata parsing, diffs, FAIL detection, runs. */
+import { describe, expect, it } from "vitest";
+import { describeDiff, failLines, listPrograms, runNative, type RunResult } from "./harness.js";
+
+const ok: RunResult = { stdout: "a: ok\nb: 1\n", stderr: "", status: 0, timedOut: false };
+
+describe("harness", () => {
+  it("parses program metadata", () => {
+    const ps = listPrograms();
+    const term = ps.find((p) => p.id === "sig_self_term");
+    expect(term?.status).toBe(143);
+    const stdio = ps.find((p) => p.id === "stdio_streams");
+    expect(stdio?.stdin).toBe("line one\nline two\n\nlast line without newline");
+    expect(ps.some((p) => p.id === "stdio_streams.dyn" && p.dynamic)).toBe(true);
+    expect(ps.find((p) => p.id === "file_dup")?.status).toBe(0);
+  });
+
+  it("describes the first differing line and the status", () => {
+    expect(describeDiff(ok, ok)).toBe("");
+    const got = { ...ok, stdout: "a: ok\nb: FAIL got 2 want 1\n", status: 1 };
+    const d = describeDiff(ok, got);
+    expect(d).toContain("status: want 0, got 1");
+    expect(d).toContain('stdout differs at line 2: want "b: 1", got "b: FAIL got 2 want 1"');
+    expect(describeDiff(ok, { ...ok, stdout: "a: ok\n" })).toContain('want "b: 1", got ""');
+  });
+
+  it("finds FAIL lines only at case results", () => {
+    expect(failLines("x: ok\ny: FAIL ret=-1\nFAILURES are fine\n")).toEqual(["y: FAIL ret=-1"]);
+  });
+
+  it("reports signals as 128 + N and feeds stdin", () => {
+    const killed = runNative(["/bin/sh", "-c", "kill -SEGV $$"], { cwd: "/", timeoutMs: 5000 });
+    expect(killed.status).toBe(128 + 11);
+    const cat = runNative(["/bin/cat"], { cwd: "/", timeoutMs: 5000, stdin: "in\n" });
+    expect(cat.stdout).toBe("in\n");
+    const umask = runNative(["/bin/sh", "-c", "umask"], { cwd: "/", timeoutMs: 5000 });
+    expect(umask.stdout.trim()).toBe("0022");
+  });
+
+  it("times out and kills the whole session", () => {
+    const r = runNative(["/bin/sh", "-c", "sleep 30 & sleep 30"], { cwd: "/", timeoutMs: 300 });
+    expect(r.timedOut).toBe(true);
+    expect(r.status).toBe(-1);
+  });
+});
