@@ -15,6 +15,7 @@ import { FileDescription } from "./file.js";
 import { type FsCreds, makedev, ROOT_CREDS } from "./inode.js";
 import {
   EAGAIN,
+  EIO,
   EINVAL,
   ENOSPC,
   ENXIO,
@@ -57,8 +58,13 @@ export class DeviceRegistry {
   /** Opens a named pipe (FIFO) inode; set by the kernel, which owns pipes. Null → ENXIO. */
   fifoOpener: DeviceOpener | null = null;
 
-  /** A registry with null, zero, full, random, urandom, and a tty without a controlling terminal. */
-  static withDefaults(): DeviceRegistry {
+  /**
+   * A registry with null, zero, full, random and urandom, and /dev/tty:
+   * with `hostTty`, opening it opens the Sentry's own controlling terminal
+   * (a passthrough, like the stdio files); otherwise ENXIO, as for a
+   * process without a controlling terminal.
+   */
+  static withDefaults(opts: { hostTty?: boolean } = {}): DeviceRegistry {
     const r = new DeviceRegistry();
     r.register(DEV_NULL, (f, l, p) => new NullFile(f, l, p));
     r.register(DEV_ZERO, (f, l, p) => new ZeroFile(f, l, p));
@@ -66,7 +72,7 @@ export class DeviceRegistry {
     r.register(DEV_RANDOM, (f, l, p) => new RandomFile(f, l, p));
     r.register(DEV_URANDOM, (f, l, p) => new RandomFile(f, l, p));
     // tty(4): /dev/tty is the process's controlling terminal; without one, ENXIO.
-    r.register(DEV_TTY, () => -ENXIO);
+    r.register(DEV_TTY, opts.hostTty ? openHostTty : () => -ENXIO);
     return r;
   }
 
@@ -79,6 +85,18 @@ export class DeviceRegistry {
     if (!d) return -ENXIO;
     return d(flags, location, path);
   }
+}
+
+/** Opens the Sentry's controlling terminal for /dev/tty; ENXIO when it has none. */
+function openHostTty(flags: number, _location: Location, path: string): FileDescription | number {
+  let fd: number;
+  try {
+    fd = fs.openSync("/dev/tty", (flags & 3) | fs.constants.O_NOCTTY);
+  } catch (e) {
+    const n = hostErrno(e);
+    return n === -EIO ? -ENXIO : n;
+  }
+  return new HostFdFile(fd, flags, path, true);
 }
 
 /** Memory devices are seekable but have no size: lseek always lands on 0 (null_lseek). */
@@ -186,6 +204,8 @@ export class HostFdFile extends FileDescription {
     readonly hostFd: number,
     flags: number,
     path = `host:fd${hostFd}`,
+    /** Close `hostFd` when this description is released (it was opened for it). */
+    private readonly ownsFd = false,
   ) {
     super(flags, null, path);
     let st: fs.Stats | null = null;
@@ -204,6 +224,20 @@ export class HostFdFile extends FileDescription {
 
   override lseek(_offset: number, _whence: number): number {
     return -ESPIPE;
+  }
+
+  protected override release(): void {
+    if (!this.ownsFd) return;
+    const close = () => {
+      try {
+        fs.closeSync(this.hostFd);
+      } catch {
+        // Already closed: nothing the program could observe.
+      }
+    };
+    // A pending host read still uses the fd: close once it finishes.
+    if (this.pending) void this.pending.then(close);
+    else close();
   }
 
   override stat(): ReturnType<FileDescription["stat"]> {

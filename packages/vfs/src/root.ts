@@ -8,6 +8,7 @@
  * kernel fills procfs in) and /tmp (a fresh tmpfs).
  */
 
+import { isatty } from "node:tty";
 import { DeviceRegistry, makeDevFs } from "./devices.js";
 import { FsContext } from "./fs-context.js";
 import { HostFs } from "./hostfs.js";
@@ -47,8 +48,16 @@ export interface RootOptions {
   writableHostRoot?: boolean;
   /** Extra host directories. */
   volumes?: VolumeSpec[];
-  /** Device drivers (default: null, zero, full, random, urandom, tty → ENXIO). */
+  /**
+   * Device drivers (default: null, zero, full, random, urandom, and tty —
+   * passed through to the Sentry's terminal when `hostTty`).
+   */
   devices?: DeviceRegistry;
+  /**
+   * Let /dev/tty open the Sentry's controlling terminal. Default: whether
+   * the Sentry's stdin is a terminal (an interactive run).
+   */
+  hostTty?: boolean;
   /** Skip the /dev, /proc and /tmp mounts. */
   bare?: boolean;
 }
@@ -102,7 +111,8 @@ function mkdirAll(ns: MountNamespace, path: string): Location {
 export function defaultRoot(opts: RootOptions = {}): SandboxRoot {
   const host = new HostFs(opts.hostRoot ?? "/", { writable: opts.writableHostRoot ?? false });
   const rootFs: FileSystem = opts.writableHostRoot ? host : new OverlayFs(host.root);
-  const ns = new MountNamespace(rootFs, opts.devices ?? DeviceRegistry.withDefaults());
+  const hostTty = opts.hostTty ?? isatty(0);
+  const ns = new MountNamespace(rootFs, opts.devices ?? DeviceRegistry.withDefaults({ hostTty }));
   const mountAt = (path: string, fs: FileSystem, readOnly = false): Mount => {
     const at = mkdirAll(ns, path);
     return ns.mount(at, fs, path, { readOnly });

@@ -30,7 +30,7 @@ const ESPIPE = 29;
 const EPERM = 1;
 
 describe("/dev", () => {
-  const root = defaultRoot();
+  const root = defaultRoot({ hostTty: false });
   const t: VfsTask = { fs: root.newFsContext(), fdTable: new FdTable(), creds: ROOT_CREDS };
   const open = (p: string, flags = O_RDWR) => openat(t, AT_FDCWD, p, flags, 0) as FileDescription;
 
