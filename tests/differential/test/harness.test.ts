@@ -1,4 +1,5 @@
 /** The harness's own logic: metadata parsing, diffs, FAIL detection, runs. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { describeDiff, failLines, listPrograms, runNative, type RunResult } from "./harness.js";
 
@@ -37,9 +38,27 @@ describe("harness", () => {
     expect(umask.stdout.trim()).toBe("0022");
   });
 
-  it("times out and kills the whole session", () => {
-    const r = runNative(["/bin/sh", "-c", "sleep 30 & sleep 30"], { cwd: "/", timeoutMs: 300 });
+  it("times out and kills the whole session", async () => {
+    const r = runNative(["/bin/sh", "-c", "sleep 30 & echo $!; sleep 30"], {
+      cwd: "/",
+      timeoutMs: 300,
+    });
     expect(r.timedOut).toBe(true);
     expect(r.status).toBe(-1);
+    const bg = Number(r.stdout.trim());
+    expect(bg).toBeGreaterThan(0);
+    // Alive = exists and is not a zombie (whoever it was reparented to may
+    // not reap it at once).
+    const alive = () => {
+      try {
+        const stat = readFileSync(`/proc/${bg}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+      } catch {
+        return false;
+      }
+    };
+    // The orphaned background sleep got SIGKILL; give it a moment to die.
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(), "background child of a timed-out run").toBe(false);
   });
 });
