@@ -9,12 +9,12 @@ import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { errnoName, signalName, strerror } from "@tsvisor/abi";
 import {
-  buildTable,
   createSandbox,
   ExecError,
   type Kernel,
   SentryPanic,
   type SyscallEntry,
+  sandboxTable,
 } from "@tsvisor/kernel";
 import { loadPlatform, type Platform, PlatformUnavailableError } from "@tsvisor/platform";
 import { defaultRoot, parseVolume, type VolumeSpec } from "@tsvisor/vfs";
@@ -118,6 +118,14 @@ async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise
   }
   const hostRoot = flags.root === undefined ? undefined : checkRoot(flags.root);
   const env = parseEnv(flags.env);
+  // The host working directory may be gone (deleted under us); module and
+  // path resolution need one, so fall back to / for tsvisor itself.
+  let hostCwd: string | null = null;
+  try {
+    hostCwd = process.cwd();
+  } catch {
+    process.chdir("/");
+  }
   let platform: Platform;
   try {
     platform = await openPlatform(flags.platform);
@@ -138,7 +146,7 @@ async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise
       ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
       ...(flags.strace ? { strace: (line: string) => io.stderr(`${line}\n`) } : {}),
     });
-    const cwd = flags.cwd ?? (hostRoot === undefined ? process.cwd() : "/");
+    const cwd = flags.cwd ?? (hostRoot === undefined && hostCwd !== null ? hostCwd : "/");
     const forward = (sig: NodeJS.Signals, n: number) => () => kernel.signalInit(n);
     const handlers: [NodeJS.Signals, () => void][] = [
       ["SIGINT", forward("SIGINT", 2)],
@@ -175,7 +183,7 @@ async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise
 
 /** `tsvisor syscalls`: the coverage table. */
 function syscalls(io: CliIO): number {
-  const table: SyscallEntry[] = buildTable();
+  const table: SyscallEntry[] = sandboxTable();
   const counts = { supported: 0, partial: 0, unimplemented: 0 };
   for (const e of table) {
     counts[e.support]++;

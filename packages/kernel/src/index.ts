@@ -28,7 +28,7 @@ export { loadElf, parseElf } from "./loader/elf.js";
 export type { AuxInfo, InitialStack } from "./loader/stack.js";
 export { buildInitialStack } from "./loader/stack.js";
 export type { SandboxOptions } from "./sandbox.js";
-export { createSandbox, sandboxServices } from "./sandbox.js";
+export { createSandbox, sandboxServices, sandboxTable } from "./sandbox.js";
 export { formatSyscall } from "./strace.js";
 export { buildTable, coreSyscalls } from "./syscalls/table.js";
 export type {

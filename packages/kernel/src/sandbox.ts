@@ -156,6 +156,11 @@ export function sandboxServices(
   };
 }
 
+/** The syscall table of a sandbox: the kernel core, the file syscalls, then `extra`. */
+export function sandboxTable(extra: readonly SyscallEntry[] = []): SyscallEntry[] {
+  return buildTable([...fileSyscalls, ...extra]);
+}
+
 /**
  * Creates a kernel over `opts.platform` with the default file system and
  * syscall table, and procfs mounted on /proc (when the root has it).
@@ -165,7 +170,7 @@ export function createSandbox(opts: SandboxOptions): Kernel {
   const k = new Kernel({
     platform: opts.platform,
     services: sandboxServices(opts.platform, root, opts.memoryLimitBytes),
-    table: buildTable([...fileSyscalls, ...(opts.extraSyscalls ?? [])]),
+    table: sandboxTable(opts.extraSyscalls),
     ...(opts.hostname !== undefined ? { hostname: opts.hostname } : {}),
     ...(opts.strace !== undefined ? { strace: opts.strace } : {}),
     ...(opts.onSyscall !== undefined ? { onSyscall: opts.onSyscall } : {}),

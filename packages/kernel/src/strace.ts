@@ -177,6 +177,15 @@ function flagNames(v: number, table: readonly [number, string][], base: string |
   return parts.length === 0 ? "0" : parts.join("|");
 }
 
+const ARCH_CODES: Record<number, string> = {
+  4097: "ARCH_SET_GS",
+  4098: "ARCH_SET_FS",
+  4099: "ARCH_GET_FS",
+  4100: "ARCH_GET_GS",
+  4113: "ARCH_GET_CPUID",
+  4114: "ARCH_SET_CPUID",
+};
+
 /** A C-style quoted string, truncated like strace's default -s 32. */
 export function quote(bytes: Uint8Array, max = 32): string {
   let s = '"';
@@ -309,7 +318,16 @@ export function formatSyscall(t: Task, nr: number, r: number): string {
   if (kinds === undefined) {
     args = raw.map((_, i) => `0x${t.args.big(i).toString(16)}`).join(", ");
   } else {
-    args = kinds.map((k, i) => formatArg(t, k, i, raw)).join(", ");
+    let ks = kinds;
+    // strace shows open's mode only when the flags can create a file.
+    const flagsArg = name === "openat" ? 2 : name === "open" ? 1 : -1;
+    if (flagsArg >= 0 && (t.args.int(flagsArg) & (0o100 | 0o20000000)) === 0)
+      ks = kinds.slice(0, flagsArg + 1);
+    args = ks.map((k, i) => formatArg(t, k, i, raw)).join(", ");
+    if (name === "arch_prctl") {
+      const code = ARCH_CODES[t.args.int(0)];
+      if (code !== undefined) args = args.replace(/^0x[0-9a-f]+/, code);
+    }
   }
   const prefix = t.kernel.pidns.tasks.size > 1 ? `[pid ${t.tid}] ` : "";
   if (name === "exit" || name === "exit_group") return `${prefix}${name}(${args}) = ?`;
