@@ -62,6 +62,8 @@ export class MemoryFileAllocator {
   private freeStarts: number[] = [];
   private freeLens: number[] = [];
   private usedPages = 0;
+  /** An upper bound of the longest free run (pages). */
+  private maxFreeLen = 0;
   /**
    * The shared objects (page caches) of files mapped MAP_SHARED, one per
    * Mappable, so that every MM sharing a file shares its pages.
@@ -100,8 +102,12 @@ export class MemoryFileAllocator {
     let start = -1;
     const starts = this.freeStarts;
     const lens = this.freeLens;
-    for (let i = 0; i < starts.length; i++) {
+    // Scan only when some free run may be long enough (maxFreeLen is an
+    // upper bound, made exact by every scan that finds nothing).
+    let longest = 0;
+    for (let i = 0; pages <= this.maxFreeLen && i < starts.length; i++) {
       const len = lens[i]!;
+      if (len > longest) longest = len;
       if (len >= pages) {
         start = starts[i]!;
         if (len === pages) {
@@ -115,6 +121,7 @@ export class MemoryFileAllocator {
       }
     }
     if (start < 0) {
+      if (pages <= this.maxFreeLen) this.maxFreeLen = longest;
       if (this.top + pages > this.totalPages) return -ENOMEM;
       start = this.top;
       this.top += pages;
@@ -204,6 +211,7 @@ export class MemoryFileAllocator {
     }
     starts.splice(lo, 0, s);
     lens.splice(lo, 0, len);
+    if (len > this.maxFreeLen) this.maxFreeLen = len;
   }
 
   private growRefs(pages: number): void {
@@ -252,6 +260,7 @@ export class MemoryFileAllocator {
       prevEnd = s + l;
     }
     assert(prevEnd < this.top || this.freeStarts.length === 0, "last free run touches top");
+    for (const l of this.freeLens) assert(l <= this.maxFreeLen, "maxFreeLen is not an upper bound");
     if (expected !== undefined) {
       for (let p = 0; p < this.top; p++) {
         const want = expected.get(p * PAGE_SIZE) ?? 0;
