@@ -3,7 +3,7 @@
 // platform, ignoring passing.json; with --update, rewrites passing.json.
 //
 //   pnpm --filter @tsvisor/differential-tests run report [--update]
-//        [--platform ptrace|kvm] [--only SUBSTRING]
+//        [--platform ptrace|kvm] [--only REGEXP]
 //
 // The work runs inside vitest (which loads the TypeScript harness); the
 // table is written to tmp/report.txt and printed here.
@@ -21,7 +21,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === "--platform") env.DIFF_REPORT_PLATFORM = args[++i] ?? "";
   else if (a === "--only") env.DIFF_REPORT_ONLY = args[++i] ?? "";
   else if (a === "--help" || a === "-h") {
-    console.log("usage: report [--update] [--platform NAME] [--only SUBSTRING]");
+    console.log("usage: report [--update] [--platform NAME] [--only REGEXP]");
     process.exit(0);
   } else {
     console.error(`report: unknown argument ${a}`);
