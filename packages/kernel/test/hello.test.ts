@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createSandbox, type SyscallHook } from "@tsvisor/kernel";
+import { createSandbox, SentryPanic, type SyscallHook } from "@tsvisor/kernel";
 import { availablePlatforms, compileC, runNative, testRoot } from "./helpers.js";
 
 const platforms = await availablePlatforms();
@@ -34,6 +34,28 @@ describe.each(platforms.map((p) => ({ name: p.name, p })))("static programs on $
       const r = await k.run([bin], { env: [] });
       expect(out.stdout).toBe(native.stdout);
       expect(r.status).toBe(native.status);
+    } finally {
+      platform.release();
+    }
+  });
+
+  it("a handler that throws is a Sentry bug: the run rejects with SentryPanic naming the syscall", async () => {
+    const bin = compileC("panic", "#include <unistd.h>\nint main(){getppid();for(;;);}\n");
+    const platform = p.create();
+    try {
+      const k = createSandbox({
+        platform,
+        root: testRoot(),
+        onSyscall: {
+          enter(_t, nr) {
+            if (nr === 110) throw new Error("boom");
+            return undefined;
+          },
+        },
+      });
+      const err = await k.run([bin], { env: [] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SentryPanic);
+      expect((err as Error).message).toMatch(/sentry bug in getppid on behalf of task 2 .*boom/s);
     } finally {
       platform.release();
     }

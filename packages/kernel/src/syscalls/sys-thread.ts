@@ -6,7 +6,20 @@
  */
 import {
   CLONE_CLEAR_SIGHAND,
+  CLONE_FILES,
+  CLONE_FS,
   CLONE_INTO_CGROUP,
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWTIME,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  CLONE_SIGHAND,
+  CLONE_SYSVSEM,
+  CLONE_THREAD,
   CLONE_VFORK,
   CLONE_VM,
   CSIGNAL,
@@ -37,7 +50,15 @@ import { block, type Block, type SyscallArgs } from "./syscall.js";
 import type { Task } from "../task.js";
 import { clone, cloneArgsFromRegs } from "../task-clone.js";
 import { execve, readStringArray } from "../task-exec.js";
-import { exitedStatus, findWaitable, groupExit, type WaitTarget } from "../task-exit.js";
+import {
+  addUser,
+  dropUser,
+  exitedStatus,
+  findWaitable,
+  groupExit,
+  userCount,
+  type WaitTarget,
+} from "../task-exit.js";
 import { PidFd } from "../pidfd.js";
 import { newSigInfo, SIG_DFL } from "../signals.js";
 import { sendToGroup } from "../task-signals.js";
@@ -331,4 +352,56 @@ export function sysPidfdSendSignal(t: Task, a: SyscallArgs): number {
   info.pid = t.tgid;
   info.uid = t.creds.uid;
   return sendToGroup(t.kernel, f.tg, info);
+}
+
+/**
+ * unshare(2): CLONE_FILES and CLONE_FS give the caller private copies;
+ * CLONE_VM/CLONE_SIGHAND/CLONE_THREAD are accepted for a single-threaded
+ * caller (nothing is shared then) and EINVAL otherwise; new namespaces are
+ * refused with EPERM (tsvisor has one of each).
+ */
+export function sysUnshare(t: Task, a: SyscallArgs): number {
+  const f = a.u64(0);
+  const known =
+    CLONE_THREAD |
+    CLONE_FS |
+    CLONE_NEWNS |
+    CLONE_SIGHAND |
+    CLONE_VM |
+    CLONE_FILES |
+    CLONE_SYSVSEM |
+    CLONE_NEWUTS |
+    CLONE_NEWIPC |
+    CLONE_NEWNET |
+    CLONE_NEWUSER |
+    CLONE_NEWPID |
+    CLONE_NEWCGROUP |
+    CLONE_NEWTIME;
+  if (f > 0xffffffff || (f & ~known) !== 0) return -EINVAL;
+  if ((f & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) !== 0 && t.tg.tasks.size > 1) return -EINVAL;
+  if (
+    (f &
+      (CLONE_NEWNS |
+        CLONE_NEWUTS |
+        CLONE_NEWIPC |
+        CLONE_NEWNET |
+        CLONE_NEWUSER |
+        CLONE_NEWPID |
+        CLONE_NEWCGROUP |
+        CLONE_NEWTIME)) !==
+    0
+  ) {
+    return -EPERM;
+  }
+  if ((f & CLONE_FILES) !== 0 && userCount(t.fdTable) > 1) {
+    dropUser(t.fdTable);
+    t.fdTable = t.fdTable.fork();
+    addUser(t.fdTable);
+  }
+  if ((f & CLONE_FS) !== 0 && userCount(t.fs) > 1) {
+    dropUser(t.fs);
+    t.fs = t.fs.fork();
+    addUser(t.fs);
+  }
+  return 0;
 }
