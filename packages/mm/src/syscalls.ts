@@ -286,7 +286,8 @@ export function mmap(mm: MemoryManager, req: MmapRequest): number {
     if (!(req.fileReadable ?? true)) return -EACCES;
     if ((vflags & VMA_GROWSDOWN) !== 0) return -EINVAL;
   } else if (type !== MAP_PRIVATE) {
-    if (type === MAP_SHARED_VALIDATE && (flags & ~LEGACY_MAP_MASK) !== 0) return -EOPNOTSUPP;
+    // do_mmap has no anonymous MAP_SHARED_VALIDATE case: EINVAL.
+    if (type === MAP_SHARED_VALIDATE) return -EINVAL;
     if ((vflags & VMA_GROWSDOWN) !== 0) return -EINVAL;
     shared = true;
   }

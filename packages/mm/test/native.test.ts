@@ -51,6 +51,8 @@ describe("native Linux comparison", () => {
       `mmap 0 ${P} 3 0x22 1`,
       `mmap 0 ${P} 3 0x2f 0`,
       `mmap ${at(8)} ${P} 3 0x133 0`,
+      `mmap 0 ${P} 3 0x23 0`,
+      `mmap 0 ${P} 3 0x80023 0`,
       `munmap ${h(LO + 1)} ${P}`,
       `munmap ${at(0)} 0`,
       `munmap ${at(100)} ${P}`,
