@@ -19,7 +19,7 @@ import { PidNamespace } from "./pid-namespace.js";
 import type { SyscallArgs, SyscallEntry } from "./syscalls/syscall.js";
 import { ProcessGroup, Session } from "./session.js";
 import { newSigInfo, SignalHandlers } from "./signals.js";
-import { Task } from "./task.js";
+import { READY, Task } from "./task.js";
 import { execve } from "./task-exec.js";
 import { addUser } from "./task-exit.js";
 import { runLoop } from "./task-run.js";
@@ -226,7 +226,7 @@ export class Kernel {
 
   /** Makes a stopped or new task runnable. */
   makeReady(t: Task): void {
-    t.state = { kind: "ready" };
+    t.state = READY;
     if (!this.ready.includes(t)) this.ready.push(t);
     this.kick();
   }

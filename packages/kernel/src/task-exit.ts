@@ -29,7 +29,7 @@ import { wakeFutexAt } from "./futex.js";
 import type { Kernel } from "./kernel.js";
 import { exitRobustList } from "./futex.js";
 import { newSigInfo, SIG_IGN } from "./signals.js";
-import type { Task } from "./task.js";
+import { EXITED, type Task } from "./task.js";
 import { retargetShared, sendToGroup } from "./task-signals.js";
 import type { ThreadGroup } from "./thread-group.js";
 
@@ -105,7 +105,7 @@ export function exitTask(k: Kernel, t: Task): void {
   }
   releaseVfork(k, t);
   retargetShared(k, t);
-  t.state = { kind: "exited" };
+  t.state = EXITED;
   for (const w of t.waitingOn) w.unsubscribe(t);
   t.waitingOn = [];
   k.hostWaiters.delete(t);

@@ -21,7 +21,7 @@ import type { Trap } from "@tsvisor/platform";
 import type { Kernel } from "./kernel.js";
 import { newSigInfo } from "./signals.js";
 import { monotonicMs } from "./syscalls/syscall.js";
-import type { Task } from "./task.js";
+import { READY, RUNNING, type Task } from "./task.js";
 import { exitTask, groupExit } from "./task-exit.js";
 import { deliverSignals, forceSignal } from "./task-signals.js";
 import { dispatchSyscall, restartIfNeeded, resumeBlocked } from "./task-syscall.js";
@@ -125,9 +125,9 @@ function runSingle(k: Kernel, t: Task): void {
   if (!prepareToRun(k, t)) return;
   const start = monotonicMs();
   for (let n = 1; ; n++) {
-    t.state = { kind: "running" };
+    t.state = RUNNING;
     const trap = t.ctx.switch(t.mm.addressSpace, waitTimeout(k));
-    t.state = { kind: "ready" };
+    t.state = READY;
     handleTrap(k, t, trap);
     afterHandling(k, t, true);
     if (t.state.kind !== "ready") return;
@@ -148,7 +148,7 @@ function runMulti(k: Kernel): void {
   while (k.ready.length > 0) {
     const t = k.ready.shift()!;
     if (t.state.kind !== "ready" || !prepareToRun(k, t)) continue;
-    t.state = { kind: "running" };
+    t.state = RUNNING;
     k.runningByCtx.set(t.ctx, t);
     t.ctx.resume(t.mm.addressSpace);
   }
@@ -158,7 +158,7 @@ function runMulti(k: Kernel): void {
   const t = k.runningByCtx.get(ctx);
   if (t === undefined) return;
   k.runningByCtx.delete(ctx);
-  t.state = { kind: "ready" };
+  t.state = READY;
   handleTrap(k, t, ctx.trap);
   afterHandling(k, t);
 }

@@ -63,7 +63,7 @@ import {
   sigBit,
   UNBLOCKABLE,
 } from "./signals.js";
-import type { Task } from "./task.js";
+import { STOPPED, type Task } from "./task.js";
 import { groupExit } from "./task-exit.js";
 import { raxErrno, restartForHandler, restartIfNeeded } from "./task-syscall.js";
 import type { ThreadGroup } from "./thread-group.js";
@@ -329,7 +329,7 @@ export function retargetShared(k: Kernel, leaving: Task): void {
 
 /** Puts `t` in the group stop; the last task to stop completes it. */
 function enterGroupStop(k: Kernel, t: Task): void {
-  t.state = { kind: "stopped" };
+  t.state = STOPPED;
   const tg = t.tg;
   for (const o of tg.tasks) if (o.state.kind !== "stopped") return;
   tg.groupStopPending = false;

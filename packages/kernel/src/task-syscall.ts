@@ -16,7 +16,7 @@ import { REG_ORIG_RAX, REG_RAX, REG_RIP, regS64, regU64, setReg } from "@tsvisor
 import { type Kernel, SentryPanic } from "./kernel.js";
 import { formatSyscall } from "./strace.js";
 import { type Block, isBlock, monotonicMs } from "./syscalls/syscall.js";
-import type { Task } from "./task.js";
+import { READY, type Task } from "./task.js";
 import { hasDeliverableSignal } from "./task-signals.js";
 import type { WakeReason } from "./waiter.js";
 
@@ -78,7 +78,7 @@ export function completeSyscall(k: Kernel, t: Task, r: number | Block): void {
   else setReg(t.ctx.regs, REG_RAX, r);
   if (k.hook?.exit !== undefined) k.hook.exit(t, t.syscallNr, r);
   if (k.strace !== undefined) k.strace(formatSyscall(t, t.syscallNr, r));
-  t.state = { kind: "ready" };
+  t.state = READY;
 }
 
 /** Reports a Sentry bug (a handler threw) and tears the sandbox down. */
@@ -151,7 +151,7 @@ export function resumeBlocked(k: Kernel, t: Task, why: WakeReason): void {
     sentryBug(k, t, st.nr, e);
     return;
   }
-  t.state = { kind: "ready" };
+  t.state = READY;
   completeSyscall(k, t, r);
 }
 

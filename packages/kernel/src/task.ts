@@ -50,6 +50,12 @@ export type TaskState =
   /** Has exited; its Context is released. */
   | { readonly kind: "exited" };
 
+/** The payload-free states, shared so the hot path allocates nothing. */
+export const READY: TaskState = Object.freeze({ kind: "ready" });
+export const RUNNING: TaskState = Object.freeze({ kind: "running" });
+export const STOPPED: TaskState = Object.freeze({ kind: "stopped" });
+export const EXITED: TaskState = Object.freeze({ kind: "exited" });
+
 /** The alternate signal stack (sigaltstack(2)). */
 export interface AltStack {
   sp: number;
@@ -70,7 +76,7 @@ export interface AltStack {
 export class Task implements Waiter {
   /** Syscall arguments view over `ctx.regs` (allocated once). */
   readonly args: SyscallArgs;
-  state: TaskState = { kind: "ready" };
+  state: TaskState = READY;
   private blocked = 0n;
   /**
    * Linux's TIF_SIGPENDING: this thread should look at its pending signals
