@@ -176,11 +176,15 @@ const FIONREAD = 0x541b;
  * A file description wrapping a host fd: the sandbox's stdin, stdout and
  * stderr.
  *
- * Reads never block the Sentry. For a pipe or terminal, when no input is
- * buffered, `read` starts one asynchronous host read (libuv's thread pool)
- * and returns -EAGAIN; `waitable()` then resolves `hostReady` when it
- * completes, and the retried read returns the buffered bytes. Regular
- * files are read synchronously (they never block).
+ * Reads never block the Sentry. Regular files are read synchronously (they
+ * never block). A pipe or terminal is reopened once through
+ * /proc/self/fd/N with O_NONBLOCK — a new open file description of the
+ * same pipe or terminal, so the host fd's own flags (shared with the
+ * parent shell) stay untouched — and read without blocking: data is
+ * returned at once, or -EAGAIN while `waitable().hostReady` polls the fd
+ * on an unref'd timer (10 ms), so a program that exits while waiting for
+ * input never keeps the Sentry's event loop alive. Where the reopen fails
+ * (a socket), one asynchronous thread-pool read is used instead.
  *
  * Limitations: lseek is ESPIPE (node:fs has no lseek); terminal attributes
  * are emulated (TCGETS returns a cooked terminal; TCSETS* are remembered,
@@ -193,6 +197,8 @@ export class HostFdFile extends FileDescription {
   private eof = false;
   private readError = 0;
   private pending: Promise<void> | null = null;
+  /** The non-blocking reopened fd; -1 not tried yet, -2 unavailable (use thread-pool reads). */
+  private nbFd = -1;
   private readonly queue = new WaitQueue();
   private termios: Uint8Array | null = null;
 
@@ -227,6 +233,15 @@ export class HostFdFile extends FileDescription {
   }
 
   protected override release(): void {
+    if (this.nbFd >= 0) {
+      const nb = this.nbFd;
+      this.nbFd = -2;
+      try {
+        fs.closeSync(nb);
+      } catch {
+        // Ours, and already gone: nothing to report.
+      }
+    }
     if (!this.ownsFd) return;
     const close = () => {
       try {
@@ -293,8 +308,63 @@ export class HostFdFile extends FileDescription {
         return hostErrno(e);
       }
     }
+    if (this.nonblockingFd() >= 0) {
+      const n = this.readNonblocking(dst);
+      if (n !== -EAGAIN) return n;
+      this.startPolling();
+      return -EAGAIN;
+    }
     this.startHostRead(Math.max(dst.length, 4096));
     return -EAGAIN;
+  }
+
+  /** The reopened O_NONBLOCK fd, opening it on first use; negative when unavailable. */
+  private nonblockingFd(): number {
+    if (this.nbFd === -1) {
+      try {
+        this.nbFd = fs.openSync(
+          `/proc/self/fd/${this.hostFd}`,
+          fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY,
+        );
+      } catch {
+        this.nbFd = -2;
+      }
+    }
+    return this.nbFd;
+  }
+
+  /** One non-blocking read: bytes, 0 at end of file, -EAGAIN, or an errno. */
+  private readNonblocking(dst: Uint8Array): number {
+    try {
+      return fs.readSync(this.nbFd, dst, 0, dst.length, null);
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "EAGAIN" ? -EAGAIN : hostErrno(e);
+    }
+  }
+
+  /**
+   * Polls the non-blocking fd every 10 ms (an unref'd timer) until input,
+   * end of file or an error arrives; then buffers it and wakes waiters.
+   */
+  private startPolling(): void {
+    if (this.pending) return;
+    this.pending = new Promise<void>((resolve) => {
+      const tick = () => {
+        const buf = new Uint8Array(1 << 16);
+        const n = this.readNonblocking(buf);
+        if (n === -EAGAIN) {
+          setTimeout(tick, 10).unref();
+          return;
+        }
+        if (n === 0) this.eof = true;
+        else if (n < 0) this.readError = n;
+        else this.buffered = buf.subarray(0, n);
+        this.pending = null;
+        this.queue.notifyAll();
+        resolve();
+      };
+      setTimeout(tick, 10).unref();
+    });
   }
 
   private startHostRead(size: number): void {
@@ -309,7 +379,7 @@ export class HostFdFile extends FileDescription {
               this.pending = null;
               this.queue.notifyAll();
               resolve();
-            }, 10);
+            }, 10).unref();
             return;
           }
           this.readError = hostErrno(err);
@@ -345,10 +415,26 @@ export class HostFdFile extends FileDescription {
   }
 
   override readiness(mask: number): number {
-    let r = 0;
+    if (
+      mask & (POLLIN | POLLRDNORM) &&
+      this.readable &&
+      !this.isRegular &&
+      !this.buffered &&
+      !this.eof &&
+      !this.readError
+    ) {
+      // Look for input now: whatever a non-blocking read finds is buffered for the next read.
+      if (this.nonblockingFd() >= 0) {
+        const buf = new Uint8Array(1 << 16);
+        const n = this.readNonblocking(buf);
+        if (n === 0) this.eof = true;
+        else if (n > 0) this.buffered = buf.subarray(0, n);
+        else if (n !== -EAGAIN) this.readError = n;
+        else this.startPolling();
+      } else this.startHostRead(4096);
+    }
+    let r = POLLOUT | POLLWRNORM;
     if (this.buffered || this.eof || this.readError || this.isRegular) r |= POLLIN | POLLRDNORM;
-    else if (mask & (POLLIN | POLLRDNORM)) this.startHostRead(4096);
-    r |= POLLOUT | POLLWRNORM;
     return r & mask;
   }
 
