@@ -65,7 +65,7 @@ export type {
   StatData,
   Timespec,
 } from "./inode.js";
-export { InodeMappable, mappableOf } from "./mappable.js";
+export { InodeMappable, mappableOf, peekMappable } from "./mappable.js";
 export { Mount, MountNamespace } from "./mount.js";
 export type { Location, MountOptions } from "./mount.js";
 export { crossMounts, sameLocation, Walker } from "./namei.js";

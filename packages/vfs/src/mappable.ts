@@ -54,3 +54,9 @@ export function mappableOf(f: FileDescription): InodeMappable | null {
   }
   return m;
 }
+
+/** The Mappable of `f`'s inode if one was ever handed out (the file may be mapped), else null. */
+export function peekMappable(f: FileDescription): InodeMappable | null {
+  const inode = f.inode;
+  return inode ? (cache.get(inode) ?? null) : null;
+}

@@ -121,6 +121,33 @@ export function sendSigpipe(t: Task): void {
   sendToTask(t.kernel, t, info);
 }
 
+/** @tsvisor/mm's page-cache coherence hooks (MemoryFileAllocator), when `t.mm` has them. */
+interface MappedFileCoherence {
+  syncFile(file: object): number;
+  fileWritten(file: object, offset: number, data: Uint8Array): void;
+}
+
+function coherence(t: Task): MappedFileCoherence | undefined {
+  return (t.mm as unknown as { allocator?: MappedFileCoherence }).allocator;
+}
+
+/**
+ * Before reading a file that may be mapped MAP_SHARED: write back the
+ * pages mappings dirtied, so read(2) sees stores made through mmap(2)
+ * (Linux reads through the same page cache).
+ */
+function syncMapped(t: Task, f: vfs.FileDescription): void {
+  const m = vfs.peekMappable(f);
+  if (m) coherence(t)?.syncFile(m);
+}
+
+/** After writing `data` at `offset` of a file that may be mapped: update the mapped pages. */
+function wroteMapped(t: Task, f: vfs.FileDescription, offset: number, data: Uint8Array): void {
+  if (!f.seekable) return;
+  const m = vfs.peekMappable(f);
+  if (m) coherence(t)?.fileWritten(m, offset, data);
+}
+
 /** Whether a -EAGAIN from `f` should block the task (and on what). */
 function waitFor(f: vfs.FileDescription): vfs.Waitable | null {
   if (f.flags & O_NONBLOCK) return null;
@@ -231,6 +258,7 @@ function readTo(
   if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
   if (!accessOk(addr, count)) return -EFAULT;
   const buf = ioBuffer(count);
+  syncMapped(t, f);
   const n = pos < 0 ? f.read(buf) : f.pread(buf, pos);
   if (n === -EAGAIN) {
     const w = waitFor(f);
@@ -262,6 +290,7 @@ function writeFrom(
   for (;;) {
     const rest = buf.subarray(done);
     const n = pos < 0 ? f.write(rest) : f.pwrite(rest, pos + done);
+    if (n > 0) wroteMapped(t, f, pos < 0 ? f.offset - n : pos + done, rest.subarray(0, n));
     if (n === -EPIPE) {
       sendSigpipe(t);
       return done > 0 ? done : n;
@@ -344,6 +373,7 @@ function readvAt(t: Task, a: SyscallArgs, pos: number): number | Block {
   const total = iovTotal(iovs);
   for (const v of iovs) if (!accessOk(v.base, v.len)) return -EFAULT;
   const buf = ioBuffer(total);
+  syncMapped(t, f);
   const n = pos < 0 ? f.read(buf) : f.pread(buf, pos);
   if (n === -EAGAIN) {
     const w = waitFor(f);
@@ -466,6 +496,7 @@ export const sysSendfile: SyscallFn = (t, a) => {
   }
   if (count === 0) return 0;
   const buf = new Uint8Array(Math.min(count, 1 << 20));
+  syncMapped(t, inp);
   const n = pos < 0 ? inp.read(buf) : inp.pread(buf, pos);
   if (n === -EAGAIN) {
     const w = waitFor(inp);
@@ -473,6 +504,7 @@ export const sysSendfile: SyscallFn = (t, a) => {
   }
   if (n <= 0) return n;
   const w = out.write(buf.subarray(0, n));
+  if (w > 0) wroteMapped(t, out, out.offset - w, buf.subarray(0, w));
   if (w === -EPIPE) sendSigpipe(t);
   const wrote = Math.max(w, 0);
   // Give back what the output did not take.
