@@ -247,25 +247,81 @@ export class KvmAddressSpace implements AddressSpace {
     const mem = this.host.mem;
     for (const p of this.vcpuPagesById.values()) for (const g of p.gpas) mem.freePage(g);
     this.vcpuPagesById.clear();
-    // Free the lower half's tables and the per-vCPU slot's (slot 511 is the
-    // shared platform area).
-    for (const l4 of [...Array(256).keys(), USER_PERCPU_PML4_INDEX]) {
-      const pdpt = this.child(this.root, l4);
+    this.forEachOwnTable(this.root, (t) => mem.freePage(t));
+    this.root = -1;
+    this.host.forget(this);
+  }
+
+  /**
+   * Replaces this address space's page tables by a fresh copy with a new
+   * root, and frees the old tables (reusable after the next flush). KVM has
+   * no shadow pages for the fresh tables, and a vCPU loading the new CR3
+   * reloads its MMU context (and, with EPT/NPT, flushes its TLB), so no
+   * translation cached from the old tables is used again: a flush of this
+   * address space alone, without a VM-wide zap.
+   *
+   * Preconditions: no context is running in this address space; freshly
+   * allocated private pages were never page tables since the last flush
+   * (PrivateMemory's quarantine).
+   *
+   * Returns false, changing nothing, when the tree has more than `maxTables`
+   * tables or private memory runs out: the caller flushes instead.
+   */
+  rebuild(maxTables: number): boolean {
+    const mem = this.host.mem;
+    let n = 0;
+    this.forEachOwnTable(this.root, () => n++);
+    if (n > maxTables) return false;
+    const fresh: number[] = [];
+    const w = mem.words;
+    // Copies `table` (a level-`level` table; 1 = PT) and its own subtables.
+    const copy = (table: number, level: number, topLevel: boolean): number => {
+      const t = mem.allocPage();
+      if (t < 0) return -1;
+      fresh.push(t);
+      const from = mem.wordIndex(table);
+      const to = mem.wordIndex(t);
+      w.copyWithin(to, from, from + 1024);
+      if (level === 1) return t;
+      for (let slot = 0; slot < 512; slot++) {
+        if (topLevel && slot >= 256 && slot !== USER_PERCPU_PML4_INDEX) continue; // shared platform area
+        const lo = w[to + slot * 2]!;
+        if ((lo & PTE_P) === 0) continue;
+        const child = copy(entryAddress(lo, w[to + slot * 2 + 1]!), level - 1, false);
+        if (child < 0) return -1;
+        w[to + slot * 2] = ((child % 2 ** 32) & 0xfffff000) | (lo & 0xfff);
+        w[to + slot * 2 + 1] = Math.floor(child / 2 ** 32) | (w[to + slot * 2 + 1]! & 0xfff00000);
+      }
+      return t;
+    };
+    const root = copy(this.root, 4, true);
+    if (root < 0) {
+      for (const t of fresh) mem.freePage(t);
+      return false;
+    }
+    this.forEachOwnTable(this.root, (t) => mem.freePage(t));
+    this.root = root;
+    return true;
+  }
+
+  /** Calls `f` on every table this address space owns under `root` (not the shared platform area), root last. */
+  private forEachOwnTable(root: number, f: (table: number) => void): void {
+    for (let l4 = 0; l4 < 512; l4++) {
+      if (l4 >= 256 && l4 !== USER_PERCPU_PML4_INDEX) continue;
+      const pdpt = this.child(root, l4);
       if (pdpt === 0) continue;
       for (let l3 = 0; l3 < 512; l3++) {
         const pd = this.child(pdpt, l3);
         if (pd === 0) continue;
         for (let l2 = 0; l2 < 512; l2++) {
           const pt = this.child(pd, l2);
-          if (pt !== 0) mem.freePage(pt);
+          if (pt !== 0) f(pt);
         }
-        mem.freePage(pd);
+        f(pd);
       }
-      mem.freePage(pdpt);
+      f(pdpt);
     }
-    mem.freePage(this.root);
-    this.root = -1;
-    this.host.forget(this);
+    f(root);
   }
 
   /** Next-level table of entry `slot` in `table`, or 0. */

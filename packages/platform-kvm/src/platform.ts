@@ -41,6 +41,12 @@ export interface KvmPlatformOptions extends PlatformOptions {
 
 /** Freed private pages that make the next run flush (so they can be reused). */
 const QUARANTINE_FLUSH_PAGES = 4096;
+/**
+ * Largest page-table tree (in tables) that a stale address space gets copied
+ * (`KvmAddressSpace.rebuild`) instead of a VM-wide flush: 256 tables map at
+ * least 512 MiB, and copying 1 MiB costs less than a flush.
+ */
+const REBUILD_MAX_TABLES = 256;
 
 /** A vCPU of the VM, pooled: KVM cannot destroy one vCPU, so released contexts give theirs back. */
 export interface Vcpu {
@@ -74,8 +80,10 @@ export class KvmPlatform implements Platform {
   readonly memoryFile: KvmMemoryFile;
   readonly mem: PrivateMemory;
   readonly image: GuestImage;
-  /** Flushes done so far (for tests and benchmarks). */
+  /** VM-wide flushes done so far (for tests and benchmarks). */
   flushes = 0;
+  /** Stale address spaces given fresh page tables instead of a flush (for tests and benchmarks). */
+  rebuilds = 0;
   /** Exits by kind so far: index = RUN_* code (for benchmarks and tuning). */
   readonly exits = new Float64Array(8);
   private readonly vm: number;
@@ -222,11 +230,12 @@ export class KvmPlatform implements Platform {
   resumeContext(c: KvmContext, as: AddressSpace): void {
     if (c.state.kind !== "idle") throw new Error(`kvm: resume of a ${c.state.kind} context`);
     if (!(as instanceof KvmAddressSpace)) throw new TypeError("kvm: foreign address space");
-    const cr3 = as.cr3; // throws if released
-    this.beforeRun(as);
+    void as.cr3; // throws if released
+    this.beforeRun(as); // may give `as` a new root: read cr3 after it
+    const pages = as.vcpuPages(c.vcpu.id);
+    const cr3 = as.cr3;
     c.state = { kind: "running", as };
     this.running.set(c.vcpu.handle, c);
-    const pages = as.vcpuPages(c.vcpu.id);
     this.native.vcpuStart(c.vcpu.handle, cr3, pages.ist, pages.frame);
   }
 
@@ -249,7 +258,17 @@ export class KvmPlatform implements Platform {
    * freed page-table pages wait for a flush to be reused.
    */
   private beforeRun(as: KvmAddressSpace): void {
-    if (this.staleSpaces.has(as) || this.mem.quarantined >= QUARANTINE_FLUSH_PAGES) this.flush();
+    if (this.staleSpaces.has(as)) {
+      // Not running anywhere (else it was flushed at once): give it fresh
+      // page tables rather than zapping the whole VM.
+      if (as.rebuild(REBUILD_MAX_TABLES)) {
+        this.staleSpaces.delete(as);
+        this.rebuilds++;
+      } else {
+        this.flush();
+      }
+    }
+    if (this.mem.quarantined >= QUARANTINE_FLUSH_PAGES) this.flush();
   }
 
   /** Out of private memory: a flush may free quarantined pages. */

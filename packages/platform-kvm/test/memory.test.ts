@@ -58,13 +58,16 @@ describe.skipIf(!kvmAvailable)("kvm address spaces", () => {
     expect(c.switch(as).kind).toBe("syscall");
     expect(files.view(a, 16).getBigUint64(8, true)).toBe(5n);
 
-    // Retarget the page to another offset: the next load sees the new page.
+    // Retarget the page to another offset: the next load sees the new page
+    // (the address space gets fresh page tables: no VM-wide flush).
     const flushes = p.flushes;
+    const rebuilds = p.rebuilds;
     expect(as.mapFile(DATA, 4096, b, PROT_READ | PROT_WRITE)).toBe(0);
     setReg(c.regs, REG_RIP, loopRip);
     expect(c.switch(as).kind).toBe("syscall");
     expect(regU64(c.regs, REG_RAX)).toBe(222);
-    expect(p.flushes).toBe(flushes + 1);
+    expect(p.flushes).toBe(flushes);
+    expect(p.rebuilds).toBe(rebuilds + 1);
 
     // Write-protect it: the store faults as a present write.
     expect(as.protect(DATA, 4096, PROT_READ)).toBe(0);
@@ -92,7 +95,7 @@ describe.skipIf(!kvmAvailable)("kvm address spaces", () => {
     as.release();
   });
 
-  it("flushes only before running an address space with stale translations", () => {
+  it("flushes (or rebuilds) only before running an address space with stale translations", () => {
     const code = assemble(PROBE);
     const as1 = p.newAddressSpace();
     const as2 = p.newAddressSpace();
@@ -110,19 +113,82 @@ describe.skipIf(!kvmAvailable)("kvm address spaces", () => {
     };
     expect(run(as1).kind).toBe("syscall");
     expect(run(as2).kind).toBe("syscall");
-    const f0 = p.flushes;
+    const f0 = p.flushes + p.rebuilds;
     expect(as1.unmap(DATA, 4096)).toBe(0);
     expect(run(as2).kind).toBe("syscall"); // as2 is not stale: no flush
-    expect(p.flushes).toBe(f0);
+    expect(p.flushes + p.rebuilds).toBe(f0);
     expect(run(as1).kind).toBe("fault"); // as1 is: flushed first, and the unmap is seen
-    expect(p.flushes).toBe(f0 + 1);
+    expect(p.flushes + p.rebuilds).toBe(f0 + 1);
     // An address space released while stale never causes a flush.
     expect(as2.unmap(DATA, 4096)).toBe(0);
     as2.release();
     expect(run(as1).kind).toBe("fault");
-    expect(p.flushes).toBe(f0 + 1);
+    expect(p.flushes + p.rebuilds).toBe(f0 + 1);
     c.release();
     as1.release();
+  });
+
+  it("rebuilt page tables are seen by every vCPU that ran the address space before", () => {
+    const code = assemble(PROBE);
+    const as = p.newAddressSpace();
+    load(as, files, code);
+    as.mapFile(DATA, 4096, files.alloc(1), PROT_READ | PROT_WRITE);
+    const cs = [p.newContext(), p.newContext()];
+    for (const c of cs) {
+      start(c, CODE_ADDR);
+      setReg(c.regs, REG_RBX, DATA);
+      expect(c.switch(as).kind).toBe("syscall");
+    }
+    const r0 = p.rebuilds;
+    expect(as.unmap(DATA, 4096)).toBe(0);
+    for (const c of cs) {
+      start(c, CODE_ADDR);
+      setReg(c.regs, REG_RBX, DATA);
+      expect(c.switch(as).kind).toBe("fault");
+    }
+    expect(p.rebuilds).toBe(r0 + 1);
+    // The same through resume (the rebuild happens as the context starts).
+    as.mapFile(DATA, 4096, files.alloc(1), PROT_READ);
+    for (const c of cs) {
+      start(c, CODE_ADDR);
+      setReg(c.regs, REG_RBX, DATA);
+      expect(c.switch(as).kind).toBe("syscall");
+    }
+    expect(as.unmap(DATA, 4096)).toBe(0);
+    for (const c of cs) {
+      start(c, CODE_ADDR);
+      setReg(c.regs, REG_RBX, DATA);
+      c.resume(as);
+      expect(p.waitAny(5000)).toBe(c);
+      expect(c.trap.kind).toBe("fault");
+    }
+    expect(p.rebuilds).toBe(r0 + 2);
+    for (const c of cs) c.release();
+    as.release();
+  });
+
+  it("falls back to a VM-wide flush for a large stale address space", () => {
+    const code = assemble(PROBE);
+    const as = p.newAddressSpace();
+    load(as, files, code);
+    const page = files.alloc(1);
+    // 300 mappings 2 MiB apart: one page table each.
+    for (let i = 0; i < 300; i++)
+      as.mapFile(0x40000000 + i * 2 * 1024 * 1024, 4096, page, PROT_READ);
+    const c = p.newContext();
+    start(c, CODE_ADDR);
+    setReg(c.regs, REG_RBX, 0x40000000);
+    expect(c.switch(as).kind).toBe("syscall");
+    const f0 = p.flushes;
+    const r0 = p.rebuilds;
+    expect(as.unmap(0x40000000, 4096)).toBe(0);
+    start(c, CODE_ADDR);
+    setReg(c.regs, REG_RBX, 0x40000000);
+    expect(c.switch(as).kind).toBe("fault");
+    expect(p.flushes).toBe(f0 + 1);
+    expect(p.rebuilds).toBe(r0);
+    c.release();
+    as.release();
   });
 
   it("keeps two address spaces apart: the same address maps different pages", () => {
