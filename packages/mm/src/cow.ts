@@ -55,10 +55,12 @@ export function fork(mm: MemoryManager): MemoryManager | number {
     if (c.anonVma !== 0) c.anonVma = newAnonVma();
     child.vmas.a.push(c);
     child.account(c, 1);
-    if ((v.flags & VMA_WIPEONFORK) !== 0 || v.obj !== null) continue;
+    if ((v.flags & VMA_WIPEONFORK) !== 0 || v.shared) continue;
     const writable = (v.prot & PROT_WRITE) !== 0;
     for (const vpn of mm.ptesIn(v.start, v.end)) {
       const e = mm.ptes.get(vpn);
+      // Page-cache pages of private file mappings: the child refaults them.
+      if ((e & PTE_PRIVATE) === 0) continue;
       const off = e - (e & PTE_FLAGS);
       allocator.incRef(off, 1);
       child.ptes.set(vpn, off + PTE_PRIVATE);

@@ -104,9 +104,10 @@ export const MAX_MAP_COUNT = 65530;
  * offset is a memory-file offset and flags are PTE_PRIVATE / PTE_MAPPED.
  *
  * Invariants:
- * - Every pte lies inside a VMA; a pte is PTE_PRIVATE iff its VMA has no
- *   shared object (`vma.obj === null`), and then it holds one allocator
- *   reference; a shared pte's page is `vma.obj`'s page for that address.
+ * - Every pte lies inside a VMA. A PTE_PRIVATE pte (private VMAs only)
+ *   holds one allocator reference. Any other pte is the page of `vma.obj`
+ *   (the shared object, or the file's page cache behind a private file
+ *   mapping, whose pages are mirrored read-only until copied on write).
  * - The AddressSpace maps page `vpn` iff `ptes.get(vpn)` has PTE_MAPPED,
  *   to that offset, with a protection that is a subset of the VMA's, and
  *   without PROT_WRITE when the page is copy-on-write (private with
@@ -513,6 +514,10 @@ export class MemoryManager {
       // write, which prepares the anon_vma).
       return this.allocator.refCount(off) > 1 || v.anonVma === 0 ? readOnly(v.prot) : v.prot;
     }
+    // A page-cache page in a private file mapping: read-only until written
+    // (then copied); a clean page of a shared file mapping: read-only until
+    // written (then marked dirty).
+    if (!v.shared) return readOnly(v.prot);
     const obj = v.obj!;
     if (obj.file !== null && !obj.isDirty(v.offsetOf(vpn * PAGE_SIZE) / PAGE_SIZE)) {
       return readOnly(v.prot);
@@ -566,7 +571,7 @@ export class MemoryManager {
    * anon_vma_compatible (find_mergeable_anon_vma).
    */
   prepareAnon(v: Vma): void {
-    if (v.anonVma !== 0 || v.obj !== null) return;
+    if (v.anonVma !== 0 || v.shared) return;
     const a = this.vmas.a;
     const i = this.vmas.indexAfter(v.start);
     const next = a[i + 1];
@@ -608,7 +613,7 @@ export class MemoryManager {
     if (!accessAllowed(v.prot, access)) return FAULT_ACCERR;
     const vpn = Math.floor(addr / PAGE_SIZE);
     const write = access === "write";
-    if (write && v.anonVma === 0 && v.obj === null) {
+    if (write && v.anonVma === 0 && !v.shared) {
       // First write into this VMA: pages read so far are mirrored read-only;
       // make the ones around the fault writable in the same go.
       this.prepareAnon(v);
@@ -643,11 +648,31 @@ export class MemoryManager {
       const prot = this.effectiveProt(v, vpn, off + PTE_PRIVATE);
       return this.addressSpace.mapFile(addr, PAGE_SIZE, off, prot) < 0 ? FAULT_OOM : 0;
     }
+    if (write && !v.shared) {
+      // A write to a page-cache page of a private file mapping: copy it.
+      const copy = this.copyCachePage(vpn, off, true);
+      if (copy < 0) return FAULT_OOM;
+      return this.addressSpace.mapFile(addr, PAGE_SIZE, copy, v.prot) < 0 ? FAULT_OOM : 0;
+    }
     const obj = v.obj!;
     if (write) obj.page(v.offsetOf(addr) / PAGE_SIZE, true);
     this.ptes.set(vpn, off + PTE_MAPPED);
     const prot = this.effectiveProt(v, vpn, off);
     return this.addressSpace.mapFile(addr, PAGE_SIZE, off, prot) < 0 ? FAULT_OOM : 0;
+  }
+
+  /**
+   * @internal Gives page `vpn` of a private file mapping, now the page-cache
+   * page at `cacheOff`, a private copy (do_cow_fault / wp_page_copy); the
+   * cache keeps its page. Returns the copy's offset or TR_OOM. With `mapped`
+   * the pte is marked mirrored (the caller maps the copy).
+   */
+  copyCachePage(vpn: number, cacheOff: number, mapped: boolean): number {
+    const off = this.allocator.allocate(1);
+    if (off < 0) return TR_OOM;
+    pageView(this.allocator, off).set(pageView(this.allocator, cacheOff));
+    this.ptes.set(vpn, off + PTE_PRIVATE + (mapped ? PTE_MAPPED : 0));
+    return off;
   }
 
   /**
@@ -659,9 +684,9 @@ export class MemoryManager {
     const batch = this.faultAroundPages;
     const vStart = v.start / PAGE_SIZE;
     let vEnd = v.end / PAGE_SIZE;
-    if (v.obj !== null || v.file !== null) {
+    if (v.obj !== null) {
       // Pages wholly beyond the end of the file / shared object are SIGBUS.
-      const size = v.obj !== null ? v.obj.sizePages() : Math.ceil(v.file!.size() / PAGE_SIZE);
+      const size = v.obj.sizePages();
       const objEndVpn = vStart + (size - v.offset / PAGE_SIZE);
       if (vpn >= objEndVpn) return FAULT_BUS;
       if (objEndVpn < vEnd) vEnd = objEndVpn;
@@ -674,7 +699,19 @@ export class MemoryManager {
     let hi = vpn + 1;
     while (hi < winEnd && !ptes.has(hi)) hi++;
 
-    if (v.obj !== null) return this.faultShared(v, vpn, lo, hi, write);
+    if (v.obj !== null) {
+      if (write && !v.shared) {
+        // Write to a private file page never touched: copy from the cache.
+        const cacheOff = v.obj.page(v.offsetOf(vpn * PAGE_SIZE) / PAGE_SIZE, false);
+        if (cacheOff < 0) return FAULT_OOM;
+        const copy = this.copyCachePage(vpn, cacheOff, true);
+        if (copy < 0) return FAULT_OOM;
+        return this.addressSpace.mapFile(vpn * PAGE_SIZE, PAGE_SIZE, copy, v.prot) < 0
+          ? FAULT_OOM
+          : 0;
+      }
+      return this.faultShared(v, vpn, lo, hi, write);
+    }
 
     let n = hi - lo;
     let off = this.allocator.allocate(n);
@@ -685,18 +722,15 @@ export class MemoryManager {
       off = this.allocator.allocate(1);
       if (off < 0) return FAULT_OOM;
     }
-    if (v.file !== null) {
-      for (let i = 0; i < n; i++) {
-        const page = pageView(this.allocator, off + i * PAGE_SIZE);
-        v.file.read(v.offsetOf((lo + i) * PAGE_SIZE), page);
-      }
-    }
     for (let i = 0; i < n; i++) ptes.set(lo + i, off + i * PAGE_SIZE + PTE_PRIVATE + PTE_MAPPED);
     const prot = v.anonVma === 0 ? readOnly(v.prot) : v.prot;
     return this.addressSpace.mapFile(lo * PAGE_SIZE, n * PAGE_SIZE, off, prot) < 0 ? FAULT_OOM : 0;
   }
 
-  /** faultAbsent for shared memory: pages come from the object. */
+  /**
+   * faultAbsent for shared memory and for reads of private file mappings:
+   * pages come from the object (the file's page cache).
+   */
   private faultShared(v: Vma, vpn: number, lo: number, hi: number, write: boolean): FaultResult {
     const obj = v.obj!;
     const base = v.offsetOf(lo * PAGE_SIZE) / PAGE_SIZE;
@@ -706,7 +740,7 @@ export class MemoryManager {
     let runLen = 0;
     let err = 0;
     for (let p = lo; p < hi; p++) {
-      const off = obj.page(base + (p - lo), write && p === vpn);
+      const off = obj.page(base + (p - lo), write && v.shared && p === vpn);
       if (off < 0) {
         if (p <= vpn) return FAULT_OOM;
         break;
@@ -774,7 +808,7 @@ export class MemoryManager {
    * allocated), TR_OOM, or TR_BUS.
    */
   translate(v: Vma, vpn: number, write: boolean): number {
-    if (write && v.anonVma === 0 && v.obj === null) this.prepareAnon(v);
+    if (write && v.anonVma === 0 && !v.shared) this.prepareAnon(v);
     const e = this.ptes.get(vpn);
     if (e >= 0) {
       const off = e - (e & PTE_FLAGS);
@@ -782,24 +816,33 @@ export class MemoryManager {
         if (write && this.allocator.refCount(off) > 1) return this.breakCow(vpn, e, true);
         return off;
       }
-      if (write) v.obj!.page(v.offsetOf(vpn * PAGE_SIZE) / PAGE_SIZE, true);
-      return off;
+      if (!write) return off;
+      if (v.shared) {
+        v.obj!.page(v.offsetOf(vpn * PAGE_SIZE) / PAGE_SIZE, true);
+        return off;
+      }
+      // Copy-out into a page-cache page of a private file mapping: copy it,
+      // and replace the mirror of the cache page if there was one.
+      const copy = this.copyCachePage(vpn, off, (e & PTE_MAPPED) !== 0);
+      if (copy >= 0 && (e & PTE_MAPPED) !== 0) {
+        this.addressSpace.mapFile(vpn * PAGE_SIZE, PAGE_SIZE, copy, v.prot);
+      }
+      return copy;
     }
     const obj = v.obj;
     const addr = vpn * PAGE_SIZE;
     if (obj !== null) {
       const idx = v.offsetOf(addr) / PAGE_SIZE;
       if (idx >= obj.sizePages()) return TR_BUS;
-      const off = obj.page(idx, write);
+      const off = obj.page(idx, write && v.shared);
       if (off < 0) return TR_OOM;
+      if (write && !v.shared) return this.copyCachePage(vpn, off, false);
       this.ptes.set(vpn, off);
       return off;
     }
-    if (v.file === null && !write) return TR_ZERO;
-    if (v.file !== null && v.offsetOf(addr) >= pageUp(v.file.size())) return TR_BUS;
+    if (!write) return TR_ZERO;
     const off = this.allocator.allocate(1);
     if (off < 0) return TR_OOM;
-    if (v.file !== null) v.file.read(v.offsetOf(addr), pageView(this.allocator, off));
     this.ptes.set(vpn, off + PTE_PRIVATE);
     return off;
   }
@@ -862,8 +905,9 @@ export class MemoryManager {
       assert(v !== undefined, `pte ${vpn.toString(16)} outside any VMA`);
       const off = e - (e & PTE_FLAGS);
       assert(off % PAGE_SIZE === 0, "pte offset unaligned");
-      assert(((e & PTE_PRIVATE) !== 0) === (v.obj === null), "pte private iff VMA private");
-      if (v.obj !== null) {
+      if ((e & PTE_PRIVATE) !== 0) assert(!v.shared, "private pte in a shared VMA");
+      if ((e & PTE_PRIVATE) === 0) {
+        assert(v.obj !== null, "cache pte in anonymous memory");
         assert(
           v.obj.peek(v.offsetOf(vpn * PAGE_SIZE) / PAGE_SIZE) === off,
           "shared pte not the object's page",

@@ -302,7 +302,9 @@ export function mmap(mm: MemoryManager, req: MmapRequest): number {
     (vflags & VMA_ACCOUNT) !== 0 || (shared && file === null && (vflags & VMA_NORESERVE) === 0);
   if (accountable && !mm.mayCommit(len - old.charge)) return -ENOMEM;
 
-  if (shared) {
+  // Shared memory lives in its object; private file mappings read through
+  // the file's page cache and copy pages on write.
+  if (shared || file !== null) {
     obj =
       file !== null
         ? SharedObject.forFile(mm.allocator, file)
@@ -484,7 +486,7 @@ function mergeChanged(mm: MemoryManager, changed: readonly Vma[]): void {
 function gainsAccount(v: Vma, prot: number): boolean {
   return (
     (prot & PROT_WRITE) !== 0 &&
-    v.obj === null &&
+    !v.shared &&
     (v.flags & (VMA_ACCOUNT | VMA_NORESERVE)) === 0 &&
     (v.prot & PROT_WRITE) === 0
   );
@@ -834,8 +836,8 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
     }
     if (advice === MADV_REMOVE) {
       // madvise_remove: a file is needed, and a shared mapping that may be written.
-      if (v.obj === null && v.file === null) return -EINVAL;
-      if (v.obj === null || (v.maxProt & PROT_WRITE) === 0) return -EACCES;
+      if (v.obj === null) return -EINVAL;
+      if (!v.shared || (v.maxProt & PROT_WRITE) === 0) return -EACCES;
     }
     switch (advice) {
       case MADV_DONTNEED:
@@ -929,7 +931,7 @@ export function msync(mm: MemoryManager, addr: number, length: number, flags: nu
     }
     const s = Math.max(v.start, cur);
     const e = Math.min(v.end, end);
-    if (v.obj !== null && v.obj.file !== null && (flags & (MS_SYNC | MS_ASYNC)) !== 0) {
+    if (v.shared && v.obj !== null && v.obj.file !== null && (flags & (MS_SYNC | MS_ASYNC)) !== 0) {
       const first = v.offsetOf(s) / PAGE_SIZE;
       const r = v.obj.writeback(first, (e - s) / PAGE_SIZE);
       if (r < 0) return r;

@@ -9,10 +9,11 @@ import type { SharedObject } from "./shared-object.js";
  *
  * Backing, by `obj` and `file`:
  * - private anonymous: `obj === null && file === null`;
- * - private file (`MAP_PRIVATE` of a Mappable): `obj === null && file !== null`;
- * - shared (`MAP_SHARED`, anonymous or file): `obj !== null` (`file` is
- *   `obj.file`). Private pages of the first two kinds live in the MM's page
- *   table; pages of the last live in `obj`.
+ * - private file (`MAP_PRIVATE` of a Mappable): `obj` is the file's page
+ *   cache (`obj.file === file`), `shared === false`: clean pages are the
+ *   cache's, written pages private copies in the MM's page table;
+ * - shared (`MAP_SHARED`, anonymous or file): `obj` holds every page,
+ *   `shared === true`.
  *
  * Invariants:
  * - `start < end`, both page-aligned, inside the MM's user range.

@@ -436,3 +436,43 @@ describe("file coherence hooks", () => {
     allocator.fileWritten(g, 0, data);
   });
 });
+
+describe("private file mappings over the page cache", () => {
+  it("share clean pages, copy on write, and see file writes until written", () => {
+    const { mm, allocator, newMM } = newEnv();
+    const mm2 = newMM();
+    const f = new TestFile("/lib/libc.so", 4 * P);
+    const a = mm.mmap({ addr: 0, length: 4 * P, prot: RW, flags: MAP_PRIVATE, file: f });
+    const b = mm2.mmap({ addr: 0, length: 4 * P, prot: R, flags: MAP_PRIVATE, file: f });
+    expect(peek(mm, a + 5)).toBe(f.data[5]);
+    expect(peek(mm2, b + 5)).toBe(f.data[5]);
+    // Both MMs read the same cached pages: no private copies yet.
+    expect(allocator.usage).toBe(4 * P);
+    poke(mm, a + P, 1);
+    expect(allocator.usage).toBe(5 * P);
+    expect(peek(mm2, b + P)).toBe(f.data[P]);
+    // write(2) to the file: untouched and read-only pages follow it, the written copy does not.
+    const data = new Uint8Array([201, 202]);
+    f.write(P, data);
+    allocator.fileWritten(f, P, data);
+    const d0 = new Uint8Array([200]);
+    f.write(5, d0);
+    allocator.fileWritten(f, 5, d0);
+    expect(peek(mm, a + 5)).toBe(200);
+    expect(peek(mm2, b + 5)).toBe(200);
+    expect(peek(mm, a + P)).toBe(1);
+    expect(peek(mm2, b + P)).toBe(201);
+    // A private write never reaches the file, even at munmap.
+    expect(mm.copyOut(a + 2 * P, new Uint8Array([9]))).toBe(1);
+    mm.munmap(a, 4 * P);
+    expect(f.data[2 * P]).not.toBe(9);
+    checkAll(allocator, [mm, mm2]);
+    const child = mm2.fork();
+    if (typeof child === "number") throw new Error("fork");
+    expect(peek(child, b + P)).toBe(201);
+    checkAll(allocator, [mm2, child]);
+    mm2.release();
+    child.release();
+    expect(allocator.usage).toBe(0);
+  });
+});
