@@ -11,6 +11,7 @@
 import {
   CLONE_CHILD_CLEARTID,
   CLONE_CHILD_SETTID,
+  CLONE_DETACHED,
   CLONE_FILES,
   CLONE_FS,
   CLONE_NEWCGROUP,
@@ -83,8 +84,9 @@ export function clone(k: Kernel, parent: Task, args: CloneArgs): number | Block 
   if ((f & CLONE_SIGHAND) !== 0 && (f & CLONE_VM) === 0) return -EINVAL;
   // "Siblings of global init remain as zombies on exit": pid 1 (the
   // kernel's reaper here, which runs no code) never clones; every task may.
-  // "CLONE_PIDFD and CLONE_THREAD are mutually exclusive" (and detached).
-  if ((f & CLONE_PIDFD) !== 0 && (f & CLONE_THREAD) !== 0) return -EINVAL;
+  // "CLONE_PIDFD and CLONE_THREAD are mutually exclusive", and the
+  // deprecated CLONE_DETACHED is rejected with it.
+  if ((f & CLONE_PIDFD) !== 0 && (f & (CLONE_THREAD | CLONE_DETACHED)) !== 0) return -EINVAL;
   // clone(2) passes the pidfd through parent_tid: both at once is EINVAL.
   if ((f & CLONE_PIDFD) !== 0 && (f & CLONE_PARENT_SETTID) !== 0 && args.pidfd === args.parentTid) {
     return -EINVAL;
@@ -141,6 +143,9 @@ export function clone(k: Kernel, parent: Task, args: CloneArgs): number | Block 
       parent.tg.rlimits.map((r) => ({ ...r })),
     );
     tg.exitSignal = args.exitSignal;
+    // The image is the parent's until the child execs.
+    tg.exePath = parent.tg.exePath;
+    tg.auxv = parent.tg.auxv;
   }
   const child = new Task(k, tid, tg, ctx, mm, fdTable, fs, parent.creds, sighand, parent.name);
   if (tg.leader === null) {
