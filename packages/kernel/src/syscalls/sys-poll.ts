@@ -39,7 +39,6 @@ import {
   type Block,
   block,
   monotonicMs,
-  partial,
   type SyscallEntry,
   type SyscallFn,
   supported,
@@ -179,6 +178,7 @@ function doSelect(
   wAddr: number,
   eAddr: number,
   deadline: number,
+  writeTimeout: ((t: Task) => number) | null = null,
 ): number | Block {
   if (nfds < 0) return -EINVAL;
   const tab = fdTable(t);
@@ -223,18 +223,34 @@ function doSelect(
       const o = out[i];
       if (o && mem(t2).copyOut(addrs[i]!, o) < 0) return -EFAULT;
     }
+    if (writeTimeout && writeTimeout(t2) < 0) return -EFAULT;
     return count;
   });
 }
 
 /**
- * select(2). The timeout is a `struct timeval`; Linux writes back the time
- * not slept — tsvisor leaves it unchanged ("consider timeout to be
- * undefined after select() returns", select(2)).
+ * Writes the time left until `deadline` to a timeval (`usec`) or timespec
+ * at `addr`: select(2) "On Linux, select() modifies timeout to reflect the
+ * amount of time not slept".
  */
+function remainingWriter(addr: number, deadline: number, usec: boolean): (t: Task) => number {
+  return (t) => {
+    const left = Math.max(0, deadline - monotonicMs());
+    const sec = Math.floor(left / 1000);
+    const frac = left - sec * 1000;
+    const b = new Uint8Array(16);
+    const dv = new DataView(b.buffer);
+    dv.setBigInt64(0, BigInt(sec), true);
+    dv.setBigInt64(8, BigInt(usec ? Math.floor(frac * 1000) : Math.floor(frac * 1e6)), true);
+    return mem(t).copyOut(addr, b);
+  };
+}
+
+/** select(2), with Linux's update of the timeout to the time not slept. */
 export const sysSelect: SyscallFn = (t, a) => {
   let deadline = Number.POSITIVE_INFINITY;
   const tv = a.ptr(4);
+  let writer: ((t: Task) => number) | null = null;
   if (tv !== 0) {
     const b = new Uint8Array(16);
     if (mem(t).copyIn(tv, b) < 0) return -EFAULT;
@@ -242,9 +258,11 @@ export const sysSelect: SyscallFn = (t, a) => {
     const sec = Number(dv.getBigInt64(0, true));
     const usec = Number(dv.getBigInt64(8, true));
     if (sec < 0 || usec < 0) return -EINVAL;
-    deadline = deadlineMs(sec * 1000 + usec / 1000);
+    const ms = sec * 1000 + usec / 1000;
+    deadline = deadlineMs(ms);
+    writer = remainingWriter(tv, ms === 0 ? 0 : deadline, true);
   }
-  return doSelect(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline);
+  return doSelect(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline, writer);
 };
 
 /** pselect6(2): the sixth argument points at `{ const sigset_t *ss; size_t ss_len; }`. */
@@ -260,19 +278,14 @@ export const sysPselect6: SyscallFn = (t, a) => {
     const r = setTempMask(t, Number(dv.getBigUint64(0, true)), Number(dv.getBigUint64(8, true)));
     if (r < 0) return r;
   }
-  return doSelect(
-    t,
-    a.int(0),
-    a.ptr(1),
-    a.ptr(2),
-    a.ptr(3),
-    ts === null ? Number.POSITIVE_INFINITY : deadlineMs(ts),
-  );
+  const deadline = ts === null ? Number.POSITIVE_INFINITY : deadlineMs(ts);
+  const writer = ts === null ? null : remainingWriter(a.ptr(4), ts === 0 ? 0 : deadline, false);
+  return doSelect(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline, writer);
 };
 
 export const pollSyscalls: readonly SyscallEntry[] = [
   supported(SYS_poll, "poll", sysPoll),
   supported(SYS_ppoll, "ppoll", sysPpoll),
-  partial(SYS_select, "select", sysSelect, "The timeout is not updated with the time left."),
-  partial(SYS_pselect6, "pselect6", sysPselect6, "As select."),
+  supported(SYS_select, "select", sysSelect),
+  supported(SYS_pselect6, "pselect6", sysPselect6),
 ];
