@@ -265,11 +265,11 @@ printf("%.9f\\n", (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9); return
     as.unmap(0x300000000, 4096);
   }
   report(
-    "map + use + unmap (one flush each)",
+    "map + use + unmap (stale: rebuild each)",
     (performance.now() - t0) / 1000,
     n,
     "cycle",
-    ` flushes=${p.flushes}`,
+    ` flushes=${p.flushes} rebuilds=${p.rebuilds}`,
   );
   // Control: the same switches with no unmap (no flush).
   as.mapFile(0x300000000, 4096, off, PROT_READ);
