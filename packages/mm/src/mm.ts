@@ -149,6 +149,9 @@ export class MemoryManager {
   envStart = 0;
   envEnd = 0;
 
+  /** The last window of anonymous pages faulted in (sequential detection). */
+  private lastAnonLo = -2;
+  private lastAnonHi = -2;
   /** @internal */ vsize = 0;
   /** @internal */ committed = 0;
   /** @internal */ released = false;
@@ -691,8 +694,24 @@ export class MemoryManager {
       if (vpn >= objEndVpn) return FAULT_BUS;
       if (objEndVpn < vEnd) vEnd = objEndVpn;
     }
-    const winStart = Math.max(vStart, vpn - (vpn % batch));
-    const winEnd = Math.min(vEnd, vpn - (vpn % batch) + batch);
+    let winStart = Math.max(vStart, vpn - (vpn % batch));
+    let winEnd = Math.min(vEnd, vpn - (vpn % batch) + batch);
+    if (v.obj === null) {
+      // Anonymous memory: Linux faults it page by page (no fault-around), and
+      // mincore(2) shows exactly the pages touched. Map ahead only when the
+      // faults walk through memory (just after or just before the previous
+      // anonymous fault window), like readahead.
+      if (vpn === this.lastAnonHi) {
+        winStart = vpn;
+        winEnd = Math.min(vEnd, vpn + batch);
+      } else if (vpn === this.lastAnonLo - 1) {
+        winStart = Math.max(vStart, vpn - batch + 1);
+        winEnd = vpn + 1;
+      } else {
+        winStart = vpn;
+        winEnd = vpn + 1;
+      }
+    }
     const ptes = this.ptes;
     let lo = vpn;
     while (lo > winStart && !ptes.has(lo - 1)) lo--;
@@ -722,6 +741,8 @@ export class MemoryManager {
       off = this.allocator.allocate(1);
       if (off < 0) return FAULT_OOM;
     }
+    this.lastAnonLo = lo;
+    this.lastAnonHi = hi;
     for (let i = 0; i < n; i++) ptes.set(lo + i, off + i * PAGE_SIZE + PTE_PRIVATE + PTE_MAPPED);
     const prot = v.anonVma === 0 ? readOnly(v.prot) : v.prot;
     return this.addressSpace.mapFile(lo * PAGE_SIZE, n * PAGE_SIZE, off, prot) < 0 ? FAULT_OOM : 0;

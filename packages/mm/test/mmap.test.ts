@@ -15,7 +15,7 @@ import {
 } from "@tsvisor/abi";
 import { PAGE_SIZE } from "@tsvisor/platform";
 import { describe, expect, it } from "vitest";
-import { checkAll, newEnv, peek, poke } from "./fakes.js";
+import { TestFile, checkAll, newEnv, peek, poke } from "./fakes.js";
 
 const P = PAGE_SIZE;
 const RW = PROT_READ | PROT_WRITE;
@@ -115,13 +115,37 @@ describe("demand paging", () => {
     expect(mm.handleFault(2 ** 50, "read")).toMatchObject({ signo: 11, code: 1 });
   });
 
-  it("maps a batch of pages around the fault in one AddressSpace call", () => {
+  it("maps anonymous memory page by page, and ahead when faults walk through it", () => {
     const { mm, as } = newEnv();
     const a = mm.mmap({ addr: 0x20000000, length: 64 * P, prot: RW | PROT_EXEC, flags: ANON });
     as.calls.length = 0;
+    // An isolated touch maps one page (mincore shows exactly what was touched).
     expect(mm.handleFault(a + 20 * P + 8, "write")).toBe(0);
-    expect(as.calls).toEqual([`map ${(a + 16 * P).toString(16)} 16 0 7`]);
-    expect(mm.residentSize).toBe(16 * P);
+    expect(as.calls).toEqual([`map ${(a + 20 * P).toString(16)} 1 0 7`]);
+    // The next page: sequential, so 16 pages ahead in one call.
+    expect(mm.handleFault(a + 21 * P, "write")).toBe(0);
+    expect(as.calls[1]).toBe(`map ${(a + 21 * P).toString(16)} 16 1000 7`);
+    expect(mm.residentSize).toBe(17 * P);
+    // Walking down (a stack): from an isolated touch at page 50, the fault at
+    // page 49 maps the pages below it down to the ones already present.
+    expect(mm.handleFault(a + 50 * P, "write")).toBe(0);
+    expect(mm.handleFault(a + 49 * P, "write")).toBe(0);
+    expect(as.calls[3]).toBe(`map ${(a + 37 * P).toString(16)} 13 12000 7`);
+  });
+
+  it("maps file pages with fault-around (a 16-page aligned window)", () => {
+    const { mm, as } = newEnv();
+    const f = new TestFile("/f", 64 * P);
+    const a = mm.mmap({
+      addr: 0x20000000,
+      length: 64 * P,
+      prot: PROT_READ,
+      flags: MAP_PRIVATE,
+      file: f,
+    });
+    as.calls.length = 0;
+    expect(mm.handleFault(a + 20 * P + 8, "read")).toBe(0);
+    expect(as.calls).toEqual([`map ${(a + 16 * P).toString(16)} 16 0 1`]);
   });
 });
 

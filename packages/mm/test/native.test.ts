@@ -88,6 +88,18 @@ describe("native Linux comparison", () => {
     ]);
   });
 
+  it("mincore shows exactly the anonymous pages touched", () => {
+    same([
+      `mmap ${at(0)} ${16 * P} 3 0x32 0`,
+      `write ${at(0)} 1`,
+      `read ${at(3)}`,
+      `write ${at(9)} 1`,
+      `mincorev ${at(0)} ${16 * P}`,
+      `madvise ${at(0)} ${P} 4`,
+      `mincorev ${at(0)} ${16 * P}`,
+    ]);
+  });
+
   it("faults give the same signals and codes", () => {
     same([
       `mmap ${at(0)} ${P} 1 0x32 0`,

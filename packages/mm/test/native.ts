@@ -8,6 +8,7 @@
  *   mmap ADDR LEN PROT FLAGS OFF   (the file is used unless MAP_ANONYMOUS)
  *   munmap ADDR LEN | mprotect ADDR LEN PROT | madvise ADDR LEN ADV
  *   mremap OLD OLDLEN NEWLEN FLAGS NEW | msync ADDR LEN FLAGS | mincore ADDR LEN
+ *   mincorev ADDR LEN              (the residency vector as 0/1 digits)
  *   read ADDR | write ADDR VAL     (an application load/store: value or "sig S code C")
  *   maps LO HI                     (the /proc/self/maps lines starting in [LO, HI))
  * Each prints one line (maps prints its lines then "end").
@@ -79,6 +80,11 @@ int main(int argc, char **argv) {
       r = msync((void *)a[0], a[1], (int)a[2]) ? -errno : 0;
     } else if (!strcmp(cmd, "mincore")) {
       r = mincore((void *)a[0], a[1], vec) ? -errno : 0;
+    } else if (!strcmp(cmd, "mincorev")) {
+      if (mincore((void *)a[0], a[1], vec)) { printf("%d\n", -errno); continue; }
+      for (unsigned long i = 0; i < (a[1] + 4095) / 4096; i++) putchar('0' + (vec[i] & 1));
+      putchar('\n');
+      continue;
     } else if (!strcmp(cmd, "mremap")) {
       void *m = mremap((void *)a[0], a[1], a[2], (int)a[3], (void *)a[4]);
       r = m == MAP_FAILED ? -errno : (long)m;
@@ -194,6 +200,12 @@ export function runMM(mm: MemoryManager, script: string[], file?: TestFile): str
       case "mincore":
         out.push(String(mm.mincore(a[0]!, a[1]!, new Uint8Array(Math.ceil(a[1]! / PAGE_SIZE)))));
         break;
+      case "mincorev": {
+        const vec = new Uint8Array(Math.ceil(a[1]! / PAGE_SIZE));
+        const r = mm.mincore(a[0]!, a[1]!, vec);
+        out.push(r < 0 ? String(r) : [...vec].map((x) => x & 1).join(""));
+        break;
+      }
       case "mremap":
         out.push(String(mm.mremap(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!)));
         break;

@@ -61,6 +61,7 @@ describe("mprotect", () => {
     const { mm, as } = newEnv();
     fixed(mm, BASE, 4 * P);
     poke(mm, BASE, 1);
+    poke(mm, BASE + P, 1);
     expect(as.at(BASE)!.prot).toBe(RW);
     expect(mm.mprotect(BASE, 4 * P, R)).toBe(0);
     expect(as.at(BASE)!.prot).toBe(R);
