@@ -147,11 +147,11 @@ async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise
       ...(flags.strace ? { strace: (line: string) => io.stderr(`${line}\n`) } : {}),
     });
     const cwd = flags.cwd ?? (hostRoot === undefined && hostCwd !== null ? hostCwd : "/");
-    const forward = (sig: NodeJS.Signals, n: number) => () => kernel.signalInit(n);
+    const forward = (n: number) => () => kernel.signalInit(n);
     const handlers: [NodeJS.Signals, () => void][] = [
-      ["SIGINT", forward("SIGINT", 2)],
-      ["SIGTERM", forward("SIGTERM", 15)],
-      ["SIGHUP", forward("SIGHUP", 1)],
+      ["SIGINT", forward(2)],
+      ["SIGTERM", forward(15)],
+      ["SIGHUP", forward(1)],
     ];
     for (const [s, h] of handlers) process.on(s, h);
     try {

@@ -166,7 +166,7 @@ function keyOf(t: Task, addr: number, priv = true): FutexKey {
   if (!priv) {
     const vmas = (t.mm as unknown as { vmas?: { find(a: number): VmaView | undefined } }).vmas;
     const v = vmas?.find(addr);
-    if (v !== undefined && v.shared) {
+    if (v?.shared) {
       const space = v.obj ?? v.file;
       if (space !== null) return { space, addr: v.offsetOf(addr) };
     }

@@ -135,7 +135,8 @@ function runSingle(k: Kernel, t: Task): void {
       k.ready.length > 0 ||
       k.wakeups.length > 0 ||
       k.panic !== null ||
-      trap.kind === "interrupted"
+      trap.kind === "interrupted" ||
+      ((n & 255) === 0 && monotonicMs() - start >= HOST_TICK_MS)
     ) {
       k.ready.push(t);
       return;
