@@ -19,6 +19,10 @@
  * const child = mm.fork(); // MemoryManager or -ENOMEM
  * ```
  *
+ * File mappings: see {@link Mappable}. For read(2)/write(2) to see and be
+ * seen by mappings, the kernel calls `allocator.syncFile(m)` before reading a
+ * regular file and `allocator.fileWritten(m, offset, data)` after writing one.
+ *
  * Conventions: addresses and lengths are numbers (< 2^53; syscall arguments
  * above TASK_SIZE are rejected like Linux does); methods return a value or a
  * negative errno and never throw for the program's bad input (a throw is an

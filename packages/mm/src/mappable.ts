@@ -4,14 +4,19 @@
  * methods, page by page, into and out of the memory file.
  *
  * Semantics:
- * - Private mappings (`MAP_PRIVATE`) copy a page from the file the first time
- *   it is touched; later changes to the file are not seen by pages already
- *   copied (Linux shows them until the page is written; POSIX leaves it
- *   unspecified).
- * - Shared mappings (`MAP_SHARED`) of one Mappable share one page cache per
- *   sandbox (keyed by the Mappable object, so the vfs must hand out the same
- *   object for the same inode). Dirty pages are written back with `write` on
- *   msync(2), and when the last mapping of the file goes away.
+ * - Every mapping of one Mappable goes through one page cache per sandbox
+ *   (keyed by the Mappable object, so the vfs must hand out the same object
+ *   for the same inode). Pages are read from the file on first touch.
+ * - Private mappings (`MAP_PRIVATE`) map the cache's pages read-only and copy
+ *   a page on its first write, as Linux does: until then they see changes to
+ *   the file.
+ * - Shared mappings (`MAP_SHARED`) write into the cache; dirty pages are
+ *   written back with `write` on msync(2), and when the last mapping of the
+ *   file goes away.
+ * - The cache is not the file: for read(2)/write(2) to stay coherent with
+ *   mappings, the kernel calls `MemoryFileAllocator.syncFile(m)` before
+ *   reading a mapped file and `MemoryFileAllocator.fileWritten(m, off, data)`
+ *   after writing one (both are no-ops for files nobody maps).
  * - A page wholly beyond `size()` raises SIGBUS (BUS_ADRERR) when touched, as
  *   on Linux; the tail of the last page beyond `size()` reads as zeros and is
  *   never written back.
