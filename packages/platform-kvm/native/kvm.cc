@@ -169,7 +169,7 @@ struct Vm {
   pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
   std::deque<int> done;
   std::atomic<int> ndone{0};
-  // Flush slot: a one-page memslot whose delete + re-add drops every shadow
+  // Flush slot: a one-page memslot whose move drops every shadow
   // page-table entry (see src/address-space.ts).
   void* flush_mem = nullptr;
   uint32_t flush_slot = 0;

@@ -45,13 +45,14 @@ export interface AddressSpaceHost {
  * edit of a page-table entry that the guest has already used stays invisible
  * until KVM drops its shadow copy; only not-present → present edits are seen
  * at once. So every edit that removes, moves or narrows a present entry calls
- * `host.staleTranslations(this)`; the platform flushes by deleting and
- * re-adding a one-page memslot (KVM then drops every shadow entry and flushes
- * every guest TLB; on bare-metal KVM with EPT/NPT the same ioctl flushes the
- * guest TLB). A flush happens at once only if a context is running in this
- * address space; otherwise just before one next runs in it. A burst of
- * munmap/mprotect calls costs one flush, and an address space torn down
- * before it runs again (exit, exec) costs none. Stale translations of an
+ * `host.staleTranslations(this)`. If a context is running in this address
+ * space, the platform flushes the VM at once (it moves a one-page memslot:
+ * KVM then drops every shadow entry and flushes every guest TLB; on
+ * bare-metal KVM with EPT/NPT the same ioctl flushes the guest TLB).
+ * Otherwise, just before a context next runs in it, the platform `rebuild`s
+ * it (fresh tables, new CR3) or, for a large tree, flushes. A burst of
+ * munmap/mprotect calls costs one of those, and an address space torn down
+ * before it runs again (exit, exec) costs nothing. Stale translations of an
  * address space are harmless while no vCPU runs it: shadow pages are keyed by
  * the guest page-table pages, which no two address spaces share (the
  * platform area is never edited), and a vCPU switching CR3 reloads its MMU

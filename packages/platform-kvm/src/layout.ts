@@ -9,8 +9,8 @@
  *   (slot `FILE_SLOT_BASE + i`), GPA = file offset. Registered on first use.
  * - `PRIVATE_GPA`: platform-private memory (page tables, IDT, GDT/TSS,
  *   trampoline, IST stacks), slot `PRIVATE_SLOT`. Never visible to mm.
- * - `FLUSH_GPA`: a one-page slot whose delete + re-add flushes every stale
- *   translation (see address-space.ts).
+ * - `FLUSH_GPA`: a one-page slot whose move (to `FLUSH_GPA + 4096` and
+ *   back) flushes every stale translation (see address-space.ts).
  *
  * Guest-virtual: the application owns the lower half `[MIN_USER, MAX_USER)`;
  * the platform area lives at the top of the upper half (PML4 slot 511), shared
