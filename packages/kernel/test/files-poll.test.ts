@@ -95,3 +95,89 @@ describe("select", () => {
     expect(tt.num(sysSelect, 8, bad, 0, 0, 0)).toBe(-EBADF);
   });
 });
+
+describe("epoll", () => {
+  const EPOLLIN = 1;
+  const EPOLLET = 0x80000000;
+  const EPOLLONESHOT = 0x40000000;
+  const ADD = 1;
+  const DEL = 2;
+  const MOD = 3;
+
+  async function load() {
+    const m = await import("../src/syscalls/sys-poll.js");
+    const f = await import("../src/syscalls/sys-file.js");
+    return { ...m, ...f };
+  }
+
+  function ev(tt: ReturnType<typeof makeTask>, events: number, data: number): number {
+    const p = tt.alloc(12);
+    const dv = new DataView(new ArrayBuffer(12));
+    dv.setUint32(0, events >>> 0, true);
+    dv.setUint32(4, data, true);
+    tt.mem.copyOut(p, new Uint8Array(dv.buffer));
+    return p;
+  }
+
+  function events(tt: ReturnType<typeof makeTask>, p: number, n: number): [number, number][] {
+    const dv = new DataView(tt.read(p, n * 12).buffer);
+    return Array.from({ length: n }, (_, i) => [
+      dv.getUint32(i * 12, true),
+      dv.getUint32(i * 12 + 4, true),
+    ]);
+  }
+
+  it("reports readiness level-triggered, edge-triggered and one-shot, and validates like Linux", async () => {
+    const m = await load();
+    const { tt, r, w } = setup();
+    const ep = tt.num(m.sysEpollCreate1, 0);
+    expect(ep).toBeGreaterThanOrEqual(0);
+    expect(tt.num(m.sysEpollCreate, 0)).toBe(-EINVAL);
+    expect(tt.num(m.sysEpollCreate1, 1)).toBe(-EINVAL);
+    expect(tt.num(m.sysEpollCtl, ep, ADD, r, ev(tt, EPOLLIN, 7))).toBe(0);
+    expect(tt.num(m.sysEpollCtl, ep, ADD, r, ev(tt, EPOLLIN, 7))).toBe(-17); // EEXIST
+    expect(tt.num(m.sysEpollCtl, ep, MOD, w, ev(tt, EPOLLIN, 7))).toBe(-2); // ENOENT
+    expect(tt.num(m.sysEpollCtl, ep, ADD, ep, ev(tt, EPOLLIN, 7))).toBe(-EINVAL);
+    expect(tt.num(m.sysEpollCtl, r, ADD, w, ev(tt, EPOLLIN, 7))).toBe(-EINVAL); // not an epoll fd
+    const reg = tt.num(m.sysOpen, tt.str("/reg"), 0o102, 0o644);
+    expect(tt.num(m.sysEpollCtl, ep, ADD, reg, ev(tt, EPOLLIN, 1))).toBe(-1); // EPERM
+    const out = tt.alloc(12 * 4);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(0);
+    expect(tt.num(m.sysEpollWait, ep, out, 0, 0)).toBe(-EINVAL);
+    // Level-triggered: reported while data is there.
+    tt.num(sysWrite, w, tt.str("x"), 1);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(1);
+    expect(events(tt, out, 1)).toEqual([[EPOLLIN, 7]]);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(1);
+    // Edge-triggered: once per change.
+    expect(tt.num(m.sysEpollCtl, ep, MOD, r, ev(tt, EPOLLIN | EPOLLET, 8))).toBe(0);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(1);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(0);
+    tt.num(sysWrite, w, tt.str("y"), 1);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(1);
+    // One-shot: disabled after one report until EPOLL_CTL_MOD.
+    expect(tt.num(m.sysEpollCtl, ep, MOD, r, ev(tt, EPOLLIN | EPOLLONESHOT, 9))).toBe(0);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(1);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(0);
+    expect(tt.num(m.sysEpollCtl, ep, DEL, r, 0)).toBe(0);
+    expect(tt.num(m.sysEpollCtl, ep, DEL, r, 0)).toBe(-2);
+  });
+
+  it("blocks until a watched pipe becomes readable; a closed file leaves the set", async () => {
+    const m = await load();
+    const { tt, r, w } = setup();
+    const ep = tt.num(m.sysEpollCreate1, 0);
+    tt.num(m.sysEpollCtl, ep, ADD, r, ev(tt, EPOLLIN, 42));
+    const out = tt.alloc(12 * 4);
+    const b = tt.call(m.sysEpollWait, ep, out, 4, -1);
+    expect(typeof b).toBe("object");
+    const blk = b as Exclude<typeof b, number>;
+    expect(blk.on.length).toBe(1);
+    tt.num(sysWrite, w, tt.str("z"), 1);
+    expect(blk.resume!(tt.t, "woken")).toBe(1);
+    expect(events(tt, out, 1)).toEqual([[EPOLLIN, 42]]);
+    expect(blk.resume!(tt.t, "interrupted")).toBe(-4); // EINTR, never restarted
+    tt.num(sysClose, r);
+    expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(0);
+  });
+});

@@ -13,8 +13,23 @@
 import {
   EBADF,
   EFAULT,
+  EEXIST,
+  EINTR,
   EINVAL,
+  ENOENT,
+  EPERM,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLLERR,
+  EPOLLET,
+  EPOLLEXCLUSIVE,
+  EPOLLHUP,
+  EPOLLONESHOT,
+  EPOLLWAKEUP,
   ERESTARTNOHAND,
+  O_RDWR,
   POLLERR,
   POLLHUP,
   POLLIN,
@@ -25,12 +40,18 @@ import {
   POLLRDNORM,
   POLLWRBAND,
   POLLWRNORM,
+  SYS_epoll_create,
+  SYS_epoll_create1,
+  SYS_epoll_ctl,
+  SYS_epoll_pwait,
+  SYS_epoll_pwait2,
+  SYS_epoll_wait,
   SYS_poll,
   SYS_ppoll,
   SYS_pselect6,
   SYS_select,
 } from "@tsvisor/abi";
-import type { Waitable } from "@tsvisor/vfs";
+import { FileDescription, type Waitable, type Waiter } from "@tsvisor/vfs";
 import { UNBLOCKABLE } from "../signals.js";
 import type { Task } from "../task.js";
 import type { WakeReason } from "../waiter.js";
@@ -39,6 +60,7 @@ import {
   type Block,
   block,
   monotonicMs,
+  partial,
   type SyscallEntry,
   type SyscallFn,
   supported,
@@ -283,7 +305,292 @@ export const sysPselect6: SyscallFn = (t, a) => {
   return doSelect(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), deadline, writer);
 };
 
+// ---------------------------------------------------------------------------
+// epoll(7)
+
+/** sizeof(struct epoll_event) on x86-64: packed, u32 events + u64 data. */
+const EPOLL_EVENT_SIZE = 12;
+/** EP_MAX_EVENTS: epoll_wait(2) "EINVAL ... maxevents is less than or equal to zero" or too big. */
+const EP_MAX_EVENTS = 0x7fffffff / EPOLL_EVENT_SIZE;
+
+/** One watched (file description, fd) pair of an epoll instance. */
+interface EpollEntry {
+  readonly fd: number;
+  readonly file: FileDescription;
+  events: number;
+  /** epoll_data_t, kept as its two 32-bit halves. */
+  dataLo: number;
+  dataHi: number;
+  /** EPOLLONESHOT fired: no more events until EPOLL_CTL_MOD. */
+  disabled: boolean;
+  /** Edge-triggered: the file notified a change since the last report. */
+  changed: boolean;
+  /** Persistent subscription that records changes (edge-triggered bookkeeping). */
+  readonly waiter: Waiter;
+  readonly waitable: Waitable | null;
+}
+
+/**
+ * An epoll instance (epoll(7)): an interest list of (file, fd) pairs.
+ * Level-triggered entries report whenever the file is ready;
+ * edge-triggered ones (EPOLLET) only after the file signalled a change
+ * since the last report; EPOLLONESHOT disables an entry after one report.
+ * Entries whose file description was released are dropped, as Linux does
+ * when the last reference to a watched file goes.
+ *
+ * Invariants: keys are `fd` + file identity; each entry holds a
+ * subscription on its file's waitable until removed.
+ */
+export class EpollFile extends FileDescription {
+  readonly entries = new Map<FileDescription, Map<number, EpollEntry>>();
+
+  constructor(flags: number) {
+    super(flags, null, "anon_inode:[eventpoll]");
+  }
+
+  override get seekable(): boolean {
+    return false;
+  }
+
+  override lseek(_o: number, _w: number): number {
+    return -29; // ESPIPE
+  }
+
+  protected override release(): void {
+    for (const m of this.entries.values())
+      for (const e of m.values()) e.waitable?.unsubscribe(e.waiter);
+    this.entries.clear();
+  }
+
+  find(file: FileDescription, fd: number): EpollEntry | undefined {
+    return this.entries.get(file)?.get(fd);
+  }
+
+  add(file: FileDescription, fd: number, events: number, lo: number, hi: number): void {
+    const waitable = file.waitable();
+    const entry: EpollEntry = {
+      fd,
+      file,
+      events,
+      dataLo: lo,
+      dataHi: hi,
+      disabled: false,
+      changed: true,
+      waitable,
+      waiter: {
+        notify: () => {
+          entry.changed = true;
+        },
+      },
+    };
+    waitable?.subscribe(entry.waiter);
+    let m = this.entries.get(file);
+    if (!m) {
+      m = new Map();
+      this.entries.set(file, m);
+    }
+    m.set(fd, entry);
+  }
+
+  remove(e: EpollEntry): void {
+    e.waitable?.unsubscribe(e.waiter);
+    const m = this.entries.get(e.file);
+    m?.delete(e.fd);
+    if (m && m.size === 0) this.entries.delete(e.file);
+  }
+
+  /** Collects up to `max` ready entries as [events, lo, hi] triples; `consume` applies ET/ONESHOT. */
+  collect(max: number, consume: boolean): number[] {
+    const out: number[] = [];
+    for (const [file, m] of this.entries) {
+      if (file.refCount === 0) {
+        for (const e of m.values()) this.remove(e);
+        continue;
+      }
+      for (const e of m.values()) {
+        if (out.length / 3 >= max) return out;
+        if (e.disabled) continue;
+        if (e.events & EPOLLET && !e.changed) continue;
+        const want =
+          (e.events & ~(EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)) |
+          EPOLLERR |
+          EPOLLHUP;
+        const r = file.readiness(want & 0xffff) & want;
+        if (r === 0) continue;
+        out.push(r >>> 0, e.dataLo, e.dataHi);
+        if (consume) {
+          if (e.events & EPOLLET) e.changed = false;
+          if (e.events & EPOLLONESHOT) e.disabled = true;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Readable (POLLIN) when some entry would be reported. */
+  override readiness(mask: number): number {
+    return this.collect(1, false).length > 0 ? mask & (POLLIN | POLLRDNORM) : 0;
+  }
+
+  override waitable(): Waitable {
+    const all = (): Waitable[] => {
+      const ws: Waitable[] = [];
+      for (const m of this.entries.values())
+        for (const e of m.values()) if (e.waitable && !ws.includes(e.waitable)) ws.push(e.waitable);
+      return ws;
+    };
+    return {
+      subscribe: (w) => {
+        for (const x of all()) x.subscribe(w);
+      },
+      unsubscribe: (w) => {
+        for (const x of all()) x.unsubscribe(w);
+      },
+    };
+  }
+}
+
+/** epoll_create1(2): "EINVAL Invalid value specified in flags." */
+function epollCreate(t: Task, flags: number): number {
+  if (flags & ~EPOLL_CLOEXEC) return -EINVAL;
+  return fdTable(t).install(new EpollFile(O_RDWR), (flags & EPOLL_CLOEXEC) !== 0);
+}
+
+/** epoll_create(2): "EINVAL size is not positive." */
+export const sysEpollCreate: SyscallFn = (t, a) => (a.int(0) <= 0 ? -EINVAL : epollCreate(t, 0));
+export const sysEpollCreate1: SyscallFn = (t, a) => epollCreate(t, a.int(0));
+
+/**
+ * epoll_ctl(2). "EPERM The target file fd does not support epoll. This
+ * error can occur if fd refers to, for example, a regular file or a
+ * directory." "EINVAL epfd is not an epoll file descriptor, or fd is the
+ * same as epfd". "EEXIST op was EPOLL_CTL_ADD, and the supplied file
+ * descriptor fd is already registered"; "ENOENT op was EPOLL_CTL_MOD or
+ * EPOLL_CTL_DEL, and fd is not registered".
+ */
+export const sysEpollCtl: SyscallFn = (t, a) => {
+  const tab = fdTable(t);
+  const epfd = a.int(0);
+  const op = a.int(1);
+  const fd = a.int(2);
+  const ep = tab.get(epfd);
+  const f = tab.get(fd);
+  if (!ep || !f) return -EBADF;
+  let events = 0;
+  let lo = 0;
+  let hi = 0;
+  if (op !== EPOLL_CTL_DEL) {
+    const b = new Uint8Array(EPOLL_EVENT_SIZE);
+    if (mem(t).copyIn(a.ptr(3), b) < 0) return -EFAULT;
+    const dv = new DataView(b.buffer);
+    events = dv.getUint32(0, true);
+    lo = dv.getUint32(4, true);
+    hi = dv.getUint32(8, true);
+  }
+  if (!(ep instanceof EpollFile) || fd === epfd) return -EINVAL;
+  if (f.waitable() === null && !(f instanceof EpollFile)) return -EPERM;
+  const existing = ep.find(f, fd);
+  switch (op) {
+    case EPOLL_CTL_ADD:
+      if (existing) return -EEXIST;
+      ep.add(f, fd, events, lo, hi);
+      return 0;
+    case EPOLL_CTL_MOD:
+      if (!existing) return -ENOENT;
+      // epoll_ctl(2): "EINVAL ... EPOLLEXCLUSIVE was specified in event and fd refers to an epoll instance" / with MOD.
+      if (events & EPOLLEXCLUSIVE) return -EINVAL;
+      existing.events = events;
+      existing.dataLo = lo;
+      existing.dataHi = hi;
+      existing.disabled = false;
+      existing.changed = true;
+      return 0;
+    case EPOLL_CTL_DEL:
+      if (!existing) return -ENOENT;
+      ep.remove(existing);
+      return 0;
+    default:
+      return -EINVAL;
+  }
+};
+
+function epollWait(
+  t: Task,
+  epfd: number,
+  addr: number,
+  max: number,
+  deadline: number,
+): number | Block {
+  const ep = fdTable(t).get(epfd);
+  if (!ep) return -EBADF;
+  if (!(ep instanceof EpollFile)) return -EINVAL;
+  if (max <= 0 || max > EP_MAX_EVENTS) return -EINVAL;
+  const finish = (t2: Task): number | Block => {
+    const got = ep.collect(max, true);
+    const n = got.length / 3;
+    if (n === 0) {
+      if (deadline <= monotonicMs()) return 0;
+      return block(ep.waitable(), {
+        deadline,
+        resume: (t3, why) =>
+          why === "interrupted" ? -EINTR : why === "timeout" ? finishNow(t3) : finish(t3),
+      });
+    }
+    const b = new Uint8Array(n * EPOLL_EVENT_SIZE);
+    const dv = new DataView(b.buffer);
+    for (let i = 0; i < n; i++) {
+      dv.setUint32(i * 12, got[i * 3]!, true);
+      dv.setUint32(i * 12 + 4, got[i * 3 + 1]!, true);
+      dv.setUint32(i * 12 + 8, got[i * 3 + 2]!, true);
+    }
+    return mem(t2).copyOut(addr, b) < 0 ? -EFAULT : n;
+  };
+  const finishNow = (t2: Task): number => {
+    const r = finish(t2);
+    return typeof r === "number" ? r : 0;
+  };
+  return finish(t);
+}
+
+/** epoll_wait(2): "EINTR The call was interrupted by a signal handler" — never restarted. */
+export const sysEpollWait: SyscallFn = (t, a) =>
+  epollWait(t, a.int(0), a.ptr(1), a.int(2), deadlineMs(a.int(3)));
+
+/** epoll_pwait(2): epoll_wait with a temporary signal mask. */
+export const sysEpollPwait: SyscallFn = (t, a) => {
+  const r = setTempMask(t, a.ptr(4), a.u64(5));
+  if (r < 0) return r;
+  return epollWait(t, a.int(0), a.ptr(1), a.int(2), deadlineMs(a.int(3)));
+};
+
+/** epoll_pwait2(2): the timeout is a `struct timespec` (NULL: infinite). */
+export const sysEpollPwait2: SyscallFn = (t, a) => {
+  const ts = readTimespecMs(t, a.ptr(3));
+  if (ts === "efault") return -EFAULT;
+  if (ts === "einval") return -EINVAL;
+  const r = setTempMask(t, a.ptr(4), a.u64(5));
+  if (r < 0) return r;
+  return epollWait(
+    t,
+    a.int(0),
+    a.ptr(1),
+    a.int(2),
+    ts === null ? Number.POSITIVE_INFINITY : deadlineMs(ts),
+  );
+};
+
 export const pollSyscalls: readonly SyscallEntry[] = [
+  supported(SYS_epoll_create, "epoll_create", sysEpollCreate),
+  supported(SYS_epoll_create1, "epoll_create1", sysEpollCreate1),
+  partial(
+    SYS_epoll_ctl,
+    "epoll_ctl",
+    sysEpollCtl,
+    "EPOLLEXCLUSIVE and EPOLLWAKEUP are accepted and have no effect.",
+  ),
+  supported(SYS_epoll_wait, "epoll_wait", sysEpollWait),
+  supported(SYS_epoll_pwait, "epoll_pwait", sysEpollPwait),
+  supported(SYS_epoll_pwait2, "epoll_pwait2", sysEpollPwait2),
   supported(SYS_poll, "poll", sysPoll),
   supported(SYS_ppoll, "ppoll", sysPpoll),
   supported(SYS_select, "select", sysSelect),
