@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -701,6 +702,24 @@ void TrapRun(systrap_ctl* c, const user_regs_struct* regs) {
 // (up to the configured maximum); each one that has to sleep halves it, down
 // to zero; at zero, every 128th wait probes with the full budget again.
 // The stubs' own spin (globals.spin_cycles) follows the same budget.
+constexpr int64_t kLivenessNs = 100 * 1000000LL;
+
+// True while thread tid of process pid exists and is not a zombie.
+bool ThreadAlive(pid_t pid, pid_t tid) {
+  if (syscall(SYS_tgkill, pid, tid, 0) != 0) return false;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[256];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  const char* p = strrchr(buf, ')');
+  return p != nullptr && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
 double g_spin_cur = -1;
 uint32_t g_spin_probe = 0;
 systrap_globals* g_globals = nullptr;
@@ -732,25 +751,32 @@ bool TrapWait(systrap_ctl* c, double spin_max_ns, int64_t deadline_ns, pid_t pid
   }
   __atomic_store_n(&c->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
   bool kicked = false;
+  bool alive = true;
   for (;;) {
     unsigned int v = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
     if (v == SYSTRAP_TRAPPED) break;
-    struct timespec ts, *tsp = nullptr;
+    // Sleep in slices of at most kLivenessNs: a thread that died (killed from
+    // outside, or its stub killed by seccomp) never traps, so check it.
+    int64_t left = kLivenessNs;
     if (deadline_ns >= 0 && !kicked) {
-      int64_t left = deadline_ns - NowNs();
-      if (left <= 0) {
+      int64_t d = deadline_ns - NowNs();
+      if (d <= 0) {
         syscall(SYS_tgkill, pid, tid, SYSTRAP_KICK_SIGNAL);
         kicked = true;
         continue;
       }
-      ts.tv_sec = left / 1000000000LL;
-      ts.tv_nsec = left % 1000000000LL;
-      tsp = &ts;
+      if (d < left) left = d;
     }
-    Futex(&c->state, FUTEX_WAIT, v, tsp);
+    struct timespec ts;
+    ts.tv_sec = left / 1000000000LL;
+    ts.tv_nsec = left % 1000000000LL;
+    if (Futex(&c->state, FUTEX_WAIT, v, &ts) != 0 && errno == ETIMEDOUT && !ThreadAlive(pid, tid)) {
+      alive = false;
+      break;
+    }
   }
   __atomic_store_n(&c->sentry_sleeping, 0, __ATOMIC_SEQ_CST);
-  return true;
+  return alive;
 }
 
 // Copies a trapped slot's registers out and classifies the trap.
@@ -805,7 +831,10 @@ napi_value TrapSwitch(napi_env env, napi_callback_info info) {
   if (pin) PinToCurrentCpu(tid);
   TrapRun(c, regs);
   int64_t deadline = timeout >= 0 ? NowNs() + (int64_t)(timeout * 1e6) : -1;
-  TrapWait(c, spin, deadline, pid, tid);
+  if (!TrapWait(c, spin, deadline, pid, tid)) {
+    out[0] = 0;
+    return Num(env, kExited);
+  }
   return Num(env, TrapDecode(c, regs, out));
 }
 
@@ -824,6 +853,10 @@ napi_value TrapCollect(napi_env env, napi_callback_info info) {
   auto* regs = static_cast<user_regs_struct*>(a.Typed(1, napi_uint32_array, sizeof(user_regs_struct)));
   auto* out = static_cast<double*>(a.Typed(2, napi_float64_array, 8 * 4));
   if (!a.ok) return nullptr;
+  if (__atomic_load_n(&Ctl(ctl)->state, __ATOMIC_SEQ_CST) != SYSTRAP_TRAPPED) {
+    out[0] = 0;  // waitAny found the thread dead
+    return Num(env, kExited);
+  }
   return Num(env, TrapDecode(Ctl(ctl), regs, out));
 }
 
@@ -854,11 +887,12 @@ napi_value TrapWaitReady(napi_env env, napi_callback_info info) {
 // trapWaitAny(globals, ctls Float64Array, n, timeoutMs) -> index of a
 // TRAPPED slot among ctls[0..n), or -1 on timeout.
 napi_value TrapWaitAny(napi_env env, napi_callback_info info) {
-  Args a(env, info, 4);
+  Args a(env, info, 5);
   double gaddr = a.Num(0);
   auto* ctls = static_cast<double*>(a.Typed(1, napi_float64_array, 0));
   int n = a.Int(2);
   double timeout = a.Num(3);
+  auto* ids = static_cast<int32_t*>(a.Typed(4, napi_int32_array, 0));
   if (!a.ok) return nullptr;
   auto* g = reinterpret_cast<systrap_globals*>((uintptr_t)gaddr);
   int64_t deadline = timeout >= 0 ? NowNs() + (int64_t)(timeout * 1e6) : -1;
@@ -874,15 +908,22 @@ napi_value TrapWaitAny(napi_env env, napi_callback_info info) {
     if (timeout == 0) break;
     __atomic_store_n(&g->any_waiting, 1, __ATOMIC_SEQ_CST);
     if ((found = scan()) >= 0) break;
-    struct timespec ts, *tsp = nullptr;
+    int64_t left = kLivenessNs;
     if (deadline >= 0) {
-      int64_t left = deadline - NowNs();
-      if (left <= 0) break;
-      ts.tv_sec = left / 1000000000LL;
-      ts.tv_nsec = left % 1000000000LL;
-      tsp = &ts;
+      int64_t d = deadline - NowNs();
+      if (d <= 0) break;
+      if (d < left) left = d;
     }
-    Futex(&g->seq, FUTEX_WAIT, seq, tsp);
+    struct timespec ts;
+    ts.tv_sec = left / 1000000000LL;
+    ts.tv_nsec = left % 1000000000LL;
+    if (Futex(&g->seq, FUTEX_WAIT, seq, &ts) != 0 && errno == ETIMEDOUT) {
+      // ids[2i], ids[2i+1]: pid and tid of ctls[i]. A dead one is reported
+      // as found; the caller's collect sees it gone.
+      for (int i = 0; i < n && found < 0; i++)
+        if (!ThreadAlive(ids[2 * i], ids[2 * i + 1])) found = i;
+      if (found >= 0) break;
+    }
   }
   __atomic_store_n(&g->any_waiting, 0, __ATOMIC_SEQ_CST);
   return Num(env, found);

@@ -5,6 +5,7 @@ import {
   CLONE_SYSVSEM,
   CLONE_THREAD,
   CLONE_VM,
+  ESRCH,
   MAP_FIXED,
   MAP_SHARED,
   SYS_clone,
@@ -14,6 +15,7 @@ import {
   SYS_munmap,
 } from "@tsvisor/abi";
 import type { AddressSpace } from "@tsvisor/platform";
+import { HostError } from "@tsvisor/platform";
 import {
   newRegisters,
   PROT_READ,
@@ -69,6 +71,8 @@ const STUB_CTLFD = 4;
  * the Sentry.
  */
 export interface StubThread {
+  /** The stub process (address space) it belongs to. */
+  readonly pid: number;
   readonly tid: number;
   readonly slot: number;
   readonly ctl: number;
@@ -239,7 +243,7 @@ export class PtraceAddressSpace implements AddressSpace {
     if ((st & 0xff) !== 0x7f) throw new StubDiedError(tid, st);
     if (slot < 0) {
       this.threads.add(tid);
-      return { tid, slot, ctl };
+      return { pid: this.pid, tid, slot, ctl };
     }
     const at = SYSTRAP_CTL_BASE + slot * SYSTRAP_SLOT_SIZE;
     const regs = this.scratch;
@@ -251,7 +255,12 @@ export class PtraceAddressSpace implements AddressSpace {
     if (!this.host.native.trapWaitReady(ctl, 10_000)) {
       throw new Error(`systrap stub thread ${tid} did not start`);
     }
-    return { tid, slot, ctl };
+    return { pid: this.pid, tid, slot, ctl };
+  }
+
+  /** Forgets stub thread `t`, which has died. */
+  threadDied(t: StubThread): void {
+    this.threads.delete(t.tid);
   }
 
   /**
@@ -269,6 +278,15 @@ export class PtraceAddressSpace implements AddressSpace {
     }
     const tid = t.tid;
     if (!this.threads.delete(tid)) return;
+    try {
+      this.exitTraced(tid);
+    } catch (e) {
+      // ESRCH: the thread (or its whole stub) is already gone.
+      if (!(e instanceof HostError && e.errno === ESRCH)) throw e;
+    }
+  }
+
+  private exitTraced(tid: number): void {
     const r = this.scratch;
     r.set(this.template);
     setReg(r, REG_RIP, this.gadget);

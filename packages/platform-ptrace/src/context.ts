@@ -250,8 +250,20 @@ export class PtraceContext implements Context {
       case STOP_INTERRUPTED:
         this.trap = this.interruptedTrap;
         break;
-      case STOP_EXITED:
-        throw new StubDiedError(this.cur?.tid ?? 0, this.out[0]!);
+      case STOP_EXITED: {
+        // The stub thread is gone (killed, or its stub killed by seccomp):
+        // forget it, so a later switch into that address space makes a new
+        // one (or fails cleanly if the whole stub died).
+        const t = this.cur;
+        if (t !== null && this.curAS !== null) {
+          this.threads.delete(this.curAS);
+          this.curAS.threadDied(t);
+          if (this.fpThread === t) this.fpThread = null;
+        }
+        this.cur = null;
+        this.curAS = null;
+        throw new StubDiedError(t?.tid ?? 0, this.out[0]!);
+      }
       default:
         throw new Error(`unexpected stop kind ${kind} of stub thread ${this.cur?.tid}`);
     }

@@ -81,8 +81,17 @@ export interface PtraceNative {
   trapInit(cyclesPerNs: number): void;
   trapCollect(ctl: number, regs: Uint32Array, out: Float64Array): number;
   trapWaitReady(ctl: number, timeoutMs: number): boolean;
-  /** Index of a trapped slot among ctls[0..n), or -1 on timeout. */
-  trapWaitAny(globals: number, ctls: Float64Array, n: number, timeoutMs: number): number;
+  /**
+   * Index of a trapped (or dead) slot among ctls[0..n), or -1 on timeout;
+   * ids holds the pid and tid of each slot's thread.
+   */
+  trapWaitAny(
+    globals: number,
+    ctls: Float64Array,
+    n: number,
+    timeoutMs: number,
+    ids: Int32Array,
+  ): number;
 }
 
 /** Where the package's native build lives (`build/Release`), from src/ or dist/. */

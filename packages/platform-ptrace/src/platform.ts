@@ -102,7 +102,8 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
   readonly controlView: DataView | null = null;
   readonly controlBase: number = 0;
   private nextSlot = 1;
-  private readonly waitCtls = new Float64Array(4096);
+  private waitCtls = new Float64Array(256);
+  private waitIds = new Int32Array(512);
   private readonly waitCtxs: PtraceContext[] = [];
   /** Process group of all stubs; also the pid of the anchor stub that leads it. */
   readonly pgid: number;
@@ -197,11 +198,23 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
     if (this.mode === "systrap") {
       let n = 0;
       this.waitCtxs.length = 0;
+      if (this.waitCtls.length < this.resumedSlots.size) {
+        this.waitCtls = new Float64Array(2 * this.resumedSlots.size);
+        this.waitIds = new Int32Array(4 * this.resumedSlots.size);
+      }
       for (const [ctx, t] of this.resumedSlots) {
+        this.waitIds[2 * n] = t.pid;
+        this.waitIds[2 * n + 1] = t.tid;
         this.waitCtls[n++] = t.ctl;
         this.waitCtxs.push(ctx);
       }
-      const i = this.native.trapWaitAny(this.controlBase, this.waitCtls, n, timeoutMs);
+      const i = this.native.trapWaitAny(
+        this.controlBase,
+        this.waitCtls,
+        n,
+        timeoutMs,
+        this.waitIds,
+      );
       if (i < 0) return null;
       const ctx = this.waitCtxs[i]!;
       ctx.collect(0);

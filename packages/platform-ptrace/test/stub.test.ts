@@ -225,3 +225,31 @@ describe.each(["systrap", "sysemu"] as const)("ptrace stubs (%s mode)", (mode) =
     for (const pid of pids) expect(alive(pid), `stub ${pid} after`).toBe(false);
   });
 });
+
+describe.each(["systrap", "sysemu"] as const)("dead stubs (%s mode)", (mode) => {
+  it("a stub killed from outside surfaces as StubDiedError, not a hang", async () => {
+    const platform = new PtracePlatform({ memoryFileSize: 2 ** 30, mode });
+    try {
+      platform.memoryFile.chunk(0).set([0xeb, 0xfe]); // jmp .
+      const as = platform.newAddressSpace() as PtraceAddressSpace;
+      expect(as.mapFile(0x400000, 4096, 0, 5)).toBe(0);
+      const ctx = platform.newContext();
+      ctx.regs[32] = 0x400000;
+      ctx.resume(as);
+      setTimeout(() => process.kill(as.pid, "SIGKILL"), 50);
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = performance.now();
+      expect(() => platform.waitAny(5_000)).toThrow(StubDiedError);
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      const as2 = platform.newAddressSpace() as PtraceAddressSpace;
+      expect(as2.mapFile(0x400000, 4096, 0, 5)).toBe(0);
+      const ctx2 = platform.newContext();
+      ctx2.regs[32] = 0x400000;
+      // switch blocks this thread: the killer must be another process.
+      spawn("sh", ["-c", `sleep 0.05; kill -9 ${as2.pid}`], { stdio: "ignore" });
+      expect(() => ctx2.switch(as2)).toThrow(StubDiedError);
+    } finally {
+      platform.release();
+    }
+  });
+});
