@@ -147,11 +147,13 @@ async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise
       ...(flags.strace ? { strace: (line: string) => io.stderr(`${line}\n`) } : {}),
     });
     const cwd = flags.cwd ?? (hostRoot === undefined && hostCwd !== null ? hostCwd : "/");
-    const forward = (n: number) => () => kernel.signalInit(n);
+    // Terminal signals go to the sandbox's foreground process group, like
+    // the tty driver sends them; SIGTERM (docker stop, timeout) to pid 2.
     const handlers: [NodeJS.Signals, () => void][] = [
-      ["SIGINT", forward(2)],
-      ["SIGTERM", forward(15)],
-      ["SIGHUP", forward(1)],
+      ["SIGINT", () => kernel.signalForeground(2)],
+      ["SIGQUIT", () => kernel.signalForeground(3)],
+      ["SIGHUP", () => kernel.signalForeground(1)],
+      ["SIGTERM", () => kernel.signalInit(15)],
     ];
     for (const [s, h] of handlers) process.on(s, h);
     try {

@@ -349,6 +349,21 @@ export class Kernel {
     this.kick();
   }
 
+  /**
+   * Sends `sig` to every process in the first process's current process
+   * group, as a terminal does for Ctrl-C / Ctrl-\ (the CLI forwards SIGINT
+   * and SIGQUIT this way).
+   */
+  signalForeground(sig: number): void {
+    const init = this.main;
+    if (init === null || init.exit.kind !== "alive") return;
+    for (const tg of [...init.processGroup.members]) {
+      if (tg.exit.kind === "alive")
+        sendToGroup(this, tg, newSigInfo(sig, 0x80 /* SI_KERNEL */, "kill"));
+    }
+    this.kick();
+  }
+
   /** Number of tasks alive (not exited) in the sandbox. */
   get liveTasks(): number {
     let n = 0;
