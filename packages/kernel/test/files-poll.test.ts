@@ -181,3 +181,72 @@ describe("epoll", () => {
     expect(tt.num(m.sysEpollWait, ep, out, 4, 0)).toBe(0);
   });
 });
+
+describe("eventfd and timerfd", () => {
+  it("eventfd counts, honours EFD_SEMAPHORE and its EINVALs, and blocks readers", async () => {
+    const m = await import("../src/syscalls/sys-eventfd.js");
+    const { sysRead } = await import("../src/syscalls/sys-file.js");
+    const { tt } = setup();
+    const e = tt.num(m.sysEventfd2, 3, 0x800 /* EFD_NONBLOCK */);
+    const b = tt.alloc(8);
+    expect(tt.num(sysRead, e, b, 8)).toBe(8);
+    expect(new DataView(tt.read(b, 8).buffer).getBigUint64(0, true)).toBe(3n);
+    expect(tt.num(sysRead, e, b, 8)).toBe(-11);
+    expect(tt.num(sysRead, e, b, 4)).toBe(-EINVAL);
+    const seven = tt.alloc(8);
+    tt.mem.copyOut(seven, new Uint8Array(new BigUint64Array([7n]).buffer));
+    expect(tt.num(sysWrite, e, seven, 8)).toBe(8);
+    expect(tt.num(sysWrite, e, seven, 8)).toBe(8);
+    expect(tt.num(sysRead, e, b, 8)).toBe(8);
+    expect(new DataView(tt.read(b, 8).buffer).getBigUint64(0, true)).toBe(14n);
+    const max = tt.alloc(8);
+    tt.mem.copyOut(max, new Uint8Array(8).fill(0xff));
+    expect(tt.num(sysWrite, e, max, 8)).toBe(-EINVAL);
+    const sem = tt.num(m.sysEventfd2, 2, 1 | 0x800);
+    expect(tt.num(sysRead, sem, b, 8)).toBe(8);
+    expect(new DataView(tt.read(b, 8).buffer).getBigUint64(0, true)).toBe(1n);
+    expect(tt.num(m.sysEventfd2, 0, 0x12345)).toBe(-EINVAL);
+    // A blocking read of an empty eventfd sleeps on it until a write (then the read is re-run).
+    const blocking = tt.num(m.sysEventfd, 0);
+    const blk = tt.call(sysRead, blocking, b, 8);
+    expect(typeof blk).toBe("object");
+    expect((blk as Exclude<typeof blk, number>).on).toEqual([tt.fdTable.get(blocking)!.waitable()]);
+    tt.num(sysWrite, blocking, seven, 8);
+    expect(tt.num(sysRead, blocking, b, 8)).toBe(8);
+  });
+
+  it("timerfd expires, counts periodic expirations, reports its setting, and validates", async () => {
+    const m = await import("../src/syscalls/sys-eventfd.js");
+    const { sysRead } = await import("../src/syscalls/sys-file.js");
+    const { tt } = setup();
+    const t = tt.num(m.sysTimerfdCreate, 1 /* CLOCK_MONOTONIC */, 0x800);
+    expect(tt.num(m.sysTimerfdCreate, 1234, 0)).toBe(-EINVAL);
+    const spec = tt.alloc(32);
+    // 20 ms first expiry, then every 20 ms.
+    tt.mem.copyOut(
+      spec,
+      new Uint8Array(new BigInt64Array([0n, 20_000_000n, 0n, 20_000_000n]).buffer),
+    );
+    expect(tt.num(m.sysTimerfdSettime, t, 0, spec, 0)).toBe(0);
+    const b = tt.alloc(8);
+    expect(tt.num(sysRead, t, b, 8)).toBe(-11);
+    await new Promise((r) => setTimeout(r, 70));
+    expect(tt.num(sysRead, t, b, 8)).toBe(8);
+    expect(new DataView(tt.read(b, 8).buffer).getBigUint64(0, true)).toBeGreaterThanOrEqual(2n);
+    const cur = tt.alloc(32);
+    expect(tt.num(m.sysTimerfdGettime, t, cur)).toBe(0);
+    expect(new DataView(tt.read(cur, 32).buffer).getBigInt64(8, true)).toBe(20_000_000n);
+    const bad = tt.alloc(32);
+    tt.mem.copyOut(bad, new Uint8Array(new BigInt64Array([0n, 0n, 0n, 1_000_000_000n]).buffer));
+    expect(tt.num(m.sysTimerfdSettime, t, 0, bad, 0)).toBe(-EINVAL);
+    // Disarmed: nothing to read; hostReady of an armed timer resolves at the expiry.
+    const zero = tt.alloc(32);
+    expect(tt.num(m.sysTimerfdSettime, t, 0, zero, 0)).toBe(0);
+    expect(tt.num(sysRead, t, b, 8)).toBe(-11);
+    tt.mem.copyOut(spec, new Uint8Array(new BigInt64Array([0n, 0n, 0n, 10_000_000n]).buffer));
+    tt.num(m.sysTimerfdSettime, t, 0, spec, 0);
+    const f = tt.fdTable.get(t)!;
+    await f.waitable()!.hostReady!();
+    expect(tt.num(sysRead, t, b, 8)).toBe(8);
+  });
+});

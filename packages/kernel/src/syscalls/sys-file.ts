@@ -71,6 +71,7 @@ import {
 import type { Iovec } from "@tsvisor/mm";
 import { copyInPath, fdTable, mem, vtask } from "./file-common.js";
 import { dirSyscalls } from "./sys-dir.js";
+import { eventfdSyscalls } from "./sys-eventfd.js";
 import { dropLocksOf, fcntlSyscalls } from "./sys-fcntl.js";
 import { ioctlSyscalls } from "./sys-ioctl.js";
 import { pipeSyscalls } from "./sys-pipe.js";
@@ -695,7 +696,8 @@ export const ioSyscalls: readonly SyscallEntry[] = [
 
 /**
  * Every file-system syscall of the sys-file, sys-stat, sys-dir, sys-fcntl,
- * sys-pipe, sys-ioctl and sys-poll modules, for the kernel's table.
+ * sys-pipe, sys-ioctl, sys-poll (poll, select, epoll) and sys-eventfd
+ * (eventfd, timerfd) modules, for the kernel's table.
  */
 export const fileSyscalls: readonly SyscallEntry[] = [
   ...ioSyscalls,
@@ -705,4 +707,5 @@ export const fileSyscalls: readonly SyscallEntry[] = [
   ...pipeSyscalls,
   ...ioctlSyscalls,
   ...pollSyscalls,
+  ...eventfdSyscalls,
 ];
