@@ -250,3 +250,31 @@ describe("eventfd and timerfd", () => {
     expect(tt.num(sysRead, t, b, 8)).toBe(8);
   });
 });
+
+describe("signalfd", () => {
+  it("reads pending signals in its mask as signalfd_siginfo; EAGAIN and EINVAL like Linux", async () => {
+    const m = await import("../src/syscalls/sys-eventfd.js");
+    const { sysRead } = await import("../src/syscalls/sys-file.js");
+    const { newSigInfo } = await import("../src/signals.js");
+    const { tt } = setup();
+    const mask = tt.alloc(8);
+    tt.mem.copyOut(mask, new Uint8Array(new BigUint64Array([1n << 9n]).buffer)); // SIGUSR1 (10)
+    const sfd = tt.num(m.sysSignalfd4, -1, mask, 8, 0x800);
+    expect(sfd).toBeGreaterThanOrEqual(0);
+    expect(tt.num(m.sysSignalfd4, -1, mask, 4, 0)).toBe(-EINVAL);
+    expect(tt.num(m.sysSignalfd4, 0, mask, 8, 0)).toBe(-EINVAL); // fd 0 is a pipe, not a signalfd
+    const buf = tt.alloc(256);
+    expect(tt.num(sysRead, sfd, buf, 256)).toBe(-11);
+    const info = newSigInfo(10, -1 /* SI_QUEUE */, "rt");
+    info.value = 77;
+    tt.pending.enqueue(info);
+    tt.pending.enqueue(newSigInfo(12, 0)); // SIGUSR2: not in the mask, stays pending
+    expect(tt.num(sysRead, sfd, buf, 8)).toBe(-EINVAL);
+    expect(tt.num(sysRead, sfd, buf, 256)).toBe(128);
+    const dv = new DataView(tt.read(buf, 128).buffer);
+    expect(dv.getUint32(0, true)).toBe(10);
+    expect(dv.getInt32(8, true)).toBe(-1);
+    expect(dv.getInt32(44, true)).toBe(77);
+    expect(tt.pending.mask).toBe(1n << 11n);
+  });
+});

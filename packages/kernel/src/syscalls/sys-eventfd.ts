@@ -23,7 +23,14 @@ import {
   POLLOUT,
   POLLRDNORM,
   POLLWRNORM,
+  SFD_CLOEXEC,
+  SFD_NONBLOCK,
+  SIGNALFD_SIGINFO_SIZE,
   SYS_eventfd,
+  SYS_signalfd,
+  SYS_signalfd4,
+  encodeSignalfdSiginfo,
+  ERESTARTSYS,
   SYS_eventfd2,
   SYS_timerfd_create,
   SYS_timerfd_gettime,
@@ -34,9 +41,18 @@ import {
   TFD_TIMER_CANCEL_ON_SET,
 } from "@tsvisor/abi";
 import { FileDescription, type Waitable, type Waiter, WaitQueue } from "@tsvisor/vfs";
+import type { SigInfo } from "../signals.js";
 import type { Task } from "../task.js";
 import { fdTable, mem } from "./file-common.js";
-import { monotonicMs, partial, type SyscallEntry, type SyscallFn, supported } from "./syscall.js";
+import {
+  type Block,
+  block,
+  monotonicMs,
+  partial,
+  type SyscallEntry,
+  type SyscallFn,
+  supported,
+} from "./syscall.js";
 
 /** The largest eventfd counter value: 2^64 - 2. */
 const EVENTFD_MAX = 0xfffffffffffffffen;
@@ -330,7 +346,178 @@ export const sysTimerfdGettime: SyscallFn = (t, a) => {
   return writeItimerspec(t, a.ptr(1), tf.interval, tf.remaining());
 };
 
+/** SIGKILL and SIGSTOP: signalfd(2) "silently ignores" them in the mask. */
+const UNREADABLE = (1n << 8n) | (1n << 18n);
+
+/**
+ * A signalfd (signalfd(2)): reading dequeues the caller's pending signals
+ * that are in the mask (thread-directed first, then process-directed) as
+ * `struct signalfd_siginfo`. "the set of signals to be accepted via the
+ * file descriptor ... should be blocked" — delivery otherwise races.
+ * Readiness is relative to the task whose syscall is running.
+ */
+export class SignalFdFile extends FileDescription {
+  constructor(
+    public mask: bigint,
+    flags: number,
+  ) {
+    super(O_RDWR | (flags & O_NONBLOCK), null, "anon_inode:[signalfd]");
+  }
+
+  override get seekable(): boolean {
+    return false;
+  }
+
+  override lseek(_o: number, _w: number): number {
+    return -29; // ESPIPE
+  }
+
+  /** Dequeues one signal of `t` in the mask, or null. */
+  take(t: Task): SigInfo | null {
+    const blocked = ~this.mask & ((1n << 64n) - 1n);
+    return t.pending.dequeue(blocked) ?? t.tg.pending.dequeue(blocked);
+  }
+
+  pendingFor(t: Task): boolean {
+    return ((t.pending.mask | t.tg.pending.mask) & this.mask) !== 0n;
+  }
+
+  override readiness(mask: number): number {
+    // Kernel.current is the task polling (signalfd's poll is relative to the caller).
+    const t = currentTask;
+    return t && this.pendingFor(t) ? mask & (POLLIN | POLLRDNORM) : 0;
+  }
+
+  /**
+   * Signals are queued without notifying signalfds, so a blocked reader
+   * re-checks every 10 ms (host timer) — the one polling wait in tsvisor's
+   * file objects.
+   */
+  override waitable(): Waitable {
+    const q = this.queue;
+    return {
+      subscribe: (w: Waiter) => q.subscribe(w),
+      unsubscribe: (w: Waiter) => q.unsubscribe(w),
+      hostReady: () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            q.notifyAll();
+            resolve();
+          }, 10),
+        ),
+    };
+  }
+
+  private readonly queue = new WaitQueue();
+}
+
+/** The task whose signalfd syscall is running (readiness has no task argument). */
+let currentTask: Task | null = null;
+
+function encodeSsi(dv: DataView, off: number, info: SigInfo): void {
+  encodeSignalfdSiginfo(dv, off, {
+    ssi_signo: info.signo,
+    ssi_errno: info.errno,
+    ssi_code: info.code,
+    ssi_pid: info.pid,
+    ssi_uid: info.uid,
+    ssi_fd: 0,
+    ssi_tid: info.timerId,
+    ssi_band: 0,
+    ssi_overrun: info.overrun,
+    ssi_trapno: 0,
+    ssi_status: info.status,
+    ssi_int: Number(BigInt.asIntN(32, BigInt(info.value))),
+    ssi_ptr: BigInt(info.value),
+    ssi_utime: 0,
+    ssi_stime: 0,
+    ssi_addr: info.addr,
+    ssi_addr_lsb: 0,
+    ssi_syscall: 0,
+    ssi_call_addr: 0,
+    ssi_arch: 0,
+  });
+}
+
+/**
+ * read(2) of a signalfd: "EINVAL The size of the buffer ... is less than
+ * sizeof(struct signalfd_siginfo)"; as many siginfos as fit; EAGAIN (or a
+ * wait) when none of the mask's signals is pending.
+ */
+function signalfdRead(t: Task, f: SignalFdFile, addr: number, count: number): number | Block {
+  if (count < SIGNALFD_SIGINFO_SIZE) return -EINVAL;
+  const max = Math.min(Math.floor(count / SIGNALFD_SIGINFO_SIZE), 64);
+  const b = new Uint8Array(max * SIGNALFD_SIGINFO_SIZE);
+  const dv = new DataView(b.buffer);
+  let n = 0;
+  while (n < max) {
+    const info = f.take(t);
+    if (!info) break;
+    encodeSsi(dv, n * SIGNALFD_SIGINFO_SIZE, info);
+    n++;
+  }
+  if (n === 0) {
+    if (f.flags & O_NONBLOCK) return -EAGAIN;
+    return block(f.waitable(), {
+      resume: (t2, why) => (why === "woken" ? signalfdRead(t2, f, addr, count) : -ERESTARTSYS),
+    });
+  }
+  const out = b.subarray(0, n * SIGNALFD_SIGINFO_SIZE);
+  return mem(t).copyOut(addr, out) < 0 ? -EFAULT : out.length;
+}
+
+/**
+ * The read(2) hook for signalfds: sys-file's read calls it for a
+ * SignalFdFile (its read needs the calling task).
+ */
+export function readSignalfd(
+  t: Task,
+  f: FileDescription,
+  addr: number,
+  count: number,
+): number | Block | null {
+  if (!(f instanceof SignalFdFile)) return null;
+  return signalfdRead(t, f, addr, count);
+}
+
+/** Makes `t` the task signalfd readiness is computed for (poll/epoll/select). */
+export function setSignalfdCaller(t: Task | null): void {
+  currentTask = t;
+}
+
+/**
+ * signalfd(2)/signalfd4(2): "EINVAL ... fd is not a valid signalfd file
+ * descriptor"; "EINVAL flags is invalid" (or sizemask is not 8).
+ */
+function signalfd(t: Task, fd: number, maskAddr: number, size: number, flags: number): number {
+  if (flags & ~(SFD_CLOEXEC | SFD_NONBLOCK)) return -EINVAL;
+  if (size !== 8) return -EINVAL;
+  const b = new Uint8Array(8);
+  if (mem(t).copyIn(maskAddr, b) < 0) return -EFAULT;
+  const mask = new DataView(b.buffer).getBigUint64(0, true) & ~UNREADABLE;
+  if (fd !== -1) {
+    const f = fdTable(t).get(fd);
+    if (!f) return -EBADF;
+    if (!(f instanceof SignalFdFile)) return -EINVAL;
+    f.mask = mask;
+    return fd;
+  }
+  const f = new SignalFdFile(mask, flags & SFD_NONBLOCK ? O_NONBLOCK : 0);
+  return fdTable(t).install(f, (flags & SFD_CLOEXEC) !== 0);
+}
+
+export const sysSignalfd: SyscallFn = (t, a) => signalfd(t, a.int(0), a.ptr(1), a.u64(2), 0);
+export const sysSignalfd4: SyscallFn = (t, a) =>
+  signalfd(t, a.int(0), a.ptr(1), a.u64(2), a.int(3));
+
 export const eventfdSyscalls: readonly SyscallEntry[] = [
+  partial(
+    SYS_signalfd,
+    "signalfd",
+    sysSignalfd,
+    "A blocked reader polls every 10 ms; ssi_utime/ssi_stime/ssi_trapno are 0.",
+  ),
+  partial(SYS_signalfd4, "signalfd4", sysSignalfd4, "As signalfd."),
   supported(SYS_eventfd, "eventfd", sysEventfd),
   supported(SYS_eventfd2, "eventfd2", sysEventfd2),
   partial(

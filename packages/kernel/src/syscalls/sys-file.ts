@@ -71,7 +71,7 @@ import {
 import type { Iovec } from "@tsvisor/mm";
 import { copyInPath, fdTable, mem, vtask } from "./file-common.js";
 import { dirSyscalls } from "./sys-dir.js";
-import { eventfdSyscalls } from "./sys-eventfd.js";
+import { eventfdSyscalls, readSignalfd } from "./sys-eventfd.js";
 import { dropLocksOf, fcntlSyscalls } from "./sys-fcntl.js";
 import { ioctlSyscalls } from "./sys-ioctl.js";
 import { pipeSyscalls } from "./sys-pipe.js";
@@ -331,6 +331,8 @@ function writeAt(t: Task, fd: number, addr: number, count: number, pos: number):
 export const sysRead: SyscallFn = (t, a) => {
   const f = fdTable(t).get(a.int(0));
   if (!f) return -EBADF;
+  const sig = readSignalfd(t, f, a.ptr(1), a.u64(2));
+  if (sig !== null) return sig;
   return readTo(t, f, a.ptr(1), a.u64(2), -1);
 };
 

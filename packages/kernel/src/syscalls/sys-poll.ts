@@ -53,6 +53,7 @@ import {
 } from "@tsvisor/abi";
 import { FileDescription, type Waitable, type Waiter } from "@tsvisor/vfs";
 import { UNBLOCKABLE } from "../signals.js";
+import { setSignalfdCaller } from "./sys-eventfd.js";
 import type { Task } from "../task.js";
 import type { WakeReason } from "../waiter.js";
 import { fdTable, mem } from "./file-common.js";
@@ -79,6 +80,7 @@ interface PollReq {
  * always reported (poll(2)).
  */
 function scan(t: Task, reqs: PollReq[], waitables: Waitable[] | null): number {
+  setSignalfdCaller(t);
   const tab = fdTable(t);
   let ready = 0;
   for (const r of reqs) {
@@ -526,6 +528,7 @@ function epollWait(
   if (!(ep instanceof EpollFile)) return -EINVAL;
   if (max <= 0 || max > EP_MAX_EVENTS) return -EINVAL;
   const finish = (t2: Task): number | Block => {
+    setSignalfdCaller(t2);
     const got = ep.collect(max, true);
     const n = got.length / 3;
     if (n === 0) {
