@@ -192,27 +192,27 @@ export class MemoryManager {
 
   /** mmap(2): the new mapping's address or a negative errno. See syscalls.ts. */
   mmap(req: MmapRequest): number {
-    return mmap(this, req);
+    return this.checked(mmap(this, req));
   }
 
   /** munmap(2): 0 or a negative errno. */
   munmap(addr: number, length: number): number {
-    return munmap(this, addr, length);
+    return this.checked(munmap(this, addr, length));
   }
 
   /** mprotect(2): 0 or a negative errno. */
   mprotect(addr: number, length: number, prot: number): number {
-    return mprotect(this, addr, length, prot);
+    return this.checked(mprotect(this, addr, length, prot));
   }
 
   /** mremap(2): the (new) address or a negative errno. */
   mremap(oldAddr: number, oldSize: number, newSize: number, flags: number, newAddr = 0): number {
-    return mremap(this, oldAddr, oldSize, newSize, flags, newAddr);
+    return this.checked(mremap(this, oldAddr, oldSize, newSize, flags, newAddr));
   }
 
   /** brk(2): the new break, or the current one when refused (never an errno). */
   brk(addr: number): number {
-    return brk(this, addr);
+    return this.checked(brk(this, addr));
   }
 
   /** Sets the start of the heap (and the break) for the ELF loader. */
@@ -222,7 +222,7 @@ export class MemoryManager {
 
   /** madvise(2): 0 or a negative errno. */
   madvise(addr: number, length: number, advice: number): number {
-    return madvise(this, addr, length, advice);
+    return this.checked(madvise(this, addr, length, advice));
   }
 
   /** msync(2): 0 or a negative errno. */
@@ -233,6 +233,12 @@ export class MemoryManager {
   /** mincore(2): fills `vec` (one byte per page), 0 or a negative errno. The caller copies `vec` out. */
   mincore(addr: number, length: number, vec: Uint8Array): number {
     return mincore(this, addr, length, vec);
+  }
+
+  /** With CHECK_INVARIANTS, verifies every invariant after a mutation. */
+  private checked(r: number): number {
+    if (CHECK_INVARIANTS) this.checkInvariants();
+    return r;
   }
 
   /**

@@ -1,11 +1,15 @@
 import { ENOMEM } from "@tsvisor/abi";
 import { describe, expect, it } from "vitest";
-import { MemoryFileAllocator } from "../src/index.js";
+import { CHECK_INVARIANTS, MemoryFileAllocator } from "../src/index.js";
 import { TestMemoryFile } from "./fakes.js";
 
 const P = 4096;
 
 describe("MemoryFileAllocator", () => {
+  it("runs with CHECK_INVARIANTS on in this package's tests", () => {
+    expect(CHECK_INVARIANTS).toBe(true);
+  });
+
   it("hands out contiguous zeroed runs, reuses freed ones first-fit, coalesces", () => {
     const file = new TestMemoryFile(1 << 22, 1 << 20);
     const a = new MemoryFileAllocator(file);
