@@ -127,6 +127,47 @@ int main(int argc, char **argv) {
   fflush(stdout);
   return 3;
 }`,
+  // AF_UNIX: stream and datagram pairs, SCM_RIGHTS, shutdown, errors.
+  unix: String.raw`
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  int sv[2], dg[2], pp[2]; char buf[64];
+  printf("pair=%d ", socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+  write(sv[0], "ab", 2); write(sv[0], "cd", 2);
+  printf("stream=%zd ", read(sv[1], buf, sizeof buf));
+  socketpair(AF_UNIX, SOCK_DGRAM, 0, dg);
+  send(dg[0], "xyz", 3, 0); send(dg[0], "12345", 5, 0);
+  printf("dgram=%zd,%zd ", recv(dg[1], buf, sizeof buf, 0), recv(dg[1], buf, 2, MSG_TRUNC));
+  pipe(pp); write(pp[1], "via-fd", 6);
+  struct msghdr m = {0}; struct iovec io = {"!", 1};
+  char ctl[CMSG_SPACE(sizeof(int))]; memset(ctl, 0, sizeof ctl);
+  m.msg_iov = &io; m.msg_iovlen = 1; m.msg_control = ctl; m.msg_controllen = sizeof ctl;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m); c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int)); memcpy(CMSG_DATA(c), &pp[0], sizeof(int));
+  printf("sendmsg=%zd\n", sendmsg(sv[0], &m, 0));
+  pid_t ch = fork();
+  if (ch == 0) {
+    struct msghdr r = {0}; char b1; struct iovec ri = {&b1, 1}; char rc[CMSG_SPACE(sizeof(int))];
+    r.msg_iov = &ri; r.msg_iovlen = 1; r.msg_control = rc; r.msg_controllen = sizeof rc;
+    if (recvmsg(sv[1], &r, 0) != 1) _exit(2);
+    int fd; memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&r)), sizeof fd);
+    _exit(read(fd, buf, sizeof buf) == 6 && memcmp(buf, "via-fd", 6) == 0 ? 0 : 3);
+  }
+  int st; waitpid(ch, &st, 0); printf("child=%d ", WEXITSTATUS(st));
+  shutdown(sv[0], SHUT_WR);
+  printf("eof=%zd ", read(sv[1], buf, sizeof buf));
+  printf("epipe=%d ", write(sv[0], "x", 1) == -1 && errno == EPIPE);
+  printf("baddomain=%d notsock=%d\n", socket(12345, SOCK_STREAM, 0) == -1 && errno == EAFNOSUPPORT,
+         send(pp[1], "x", 1, 0) == -1 && errno == ENOTSOCK);
+  return 0;
+}`,
 };
 
 describe.each(platforms.map((p) => ({ name: p.name, p })))("kernel core on $name", ({ p }) => {

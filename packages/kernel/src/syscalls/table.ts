@@ -70,6 +70,24 @@ import {
   sysTgkill,
   sysTkill,
 } from "./sys-signal.js";
+import {
+  sysAccept,
+  sysAccept4,
+  sysBind,
+  sysConnect,
+  sysGetpeername,
+  sysGetsockname,
+  sysGetsockopt,
+  sysListen,
+  sysRecvfrom,
+  sysRecvmsg,
+  sysSendmsg,
+  sysSendto,
+  sysSetsockopt,
+  sysShutdown,
+  sysSocket,
+  sysSocketpair,
+} from "./sys-socket.js";
 import { sysGetcpu, sysGetrusage, sysSysinfo } from "./sys-sysinfo.js";
 import {
   sysClone,
@@ -237,6 +255,23 @@ export const coreSyscalls: readonly SyscallEntry[] = [
   S("sched_get_priority_min", sysSchedGetPriorityMin),
   P("getpriority", sysGetpriority, "Always nice 0."),
   P("setpriority", sysSetpriority, "Accepted, not enforced."),
+  // Sockets (AF_UNIX only: the sandbox has no network).
+  P("socket", sysSocket, "AF_UNIX only (EAFNOSUPPORT otherwise)."),
+  P("socketpair", sysSocketpair, "AF_UNIX only."),
+  S("bind", sysBind),
+  S("listen", sysListen),
+  S("connect", sysConnect),
+  S("accept", sysAccept),
+  S("accept4", sysAccept4),
+  S("shutdown", sysShutdown),
+  S("getsockname", sysGetsockname),
+  S("getpeername", sysGetpeername),
+  S("sendto", sysSendto),
+  S("recvfrom", sysRecvfrom),
+  P("sendmsg", sysSendmsg, "SCM_RIGHTS only; no credentials."),
+  P("recvmsg", sysRecvmsg, "SCM_RIGHTS only; no credentials."),
+  P("getsockopt", sysGetsockopt, "SOL_SOCKET basics."),
+  P("setsockopt", sysSetsockopt, "Accepted without effect."),
   // Refused on purpose.
   U("ptrace", "Not supported inside the sandbox.", EPERM),
   U("reboot", "The sandbox cannot be rebooted.", EPERM),
