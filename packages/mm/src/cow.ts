@@ -52,7 +52,10 @@ export function fork(mm: MemoryManager): MemoryManager | number {
     if ((v.flags & VMA_DONTFORK) !== 0) continue;
     const c = v.cloneRange(v.start, v.end);
     // anon_vma_fork: each child VMA gets an anon_vma of its own.
-    if (c.anonVma !== 0) c.anonVma = newAnonVma();
+    if (c.anonVma !== 0) {
+      c.anonVma = newAnonVma();
+      c.anonForked = true;
+    }
     child.vmas.a.push(c);
     child.account(c, 1);
     if ((v.flags & VMA_WIPEONFORK) !== 0 || v.shared) continue;

@@ -429,14 +429,20 @@ export class MemoryManager {
     if (i + 1 < a.length && a[i]!.canMergeWith(a[i + 1]!)) {
       const next = a[i + 1]!;
       a[i]!.end = next.end;
-      a[i]!.anonVma ||= next.anonVma;
+      if (a[i]!.anonVma === 0) {
+        a[i]!.anonVma = next.anonVma;
+        a[i]!.anonForked = next.anonForked;
+      }
       next.obj?.unref();
       a.splice(i + 1, 1);
     }
     if (i > 0 && a[i - 1]!.canMergeWith(a[i]!)) {
       const cur = a[i]!;
       a[i - 1]!.end = cur.end;
-      a[i - 1]!.anonVma ||= cur.anonVma;
+      if (a[i - 1]!.anonVma === 0) {
+        a[i - 1]!.anonVma = cur.anonVma;
+        a[i - 1]!.anonForked = cur.anonForked;
+      }
       cur.obj?.unref();
       a.splice(i, 1);
       i--;
@@ -584,12 +590,12 @@ export class MemoryManager {
     const a = this.vmas.a;
     const i = this.vmas.indexAfter(v.start);
     const next = a[i + 1];
-    if (next !== undefined && next.anonVma !== 0 && v.anonCompatible(next)) {
+    if (next !== undefined && next.anonVma !== 0 && !next.anonForked && v.anonCompatible(next)) {
       v.anonVma = next.anonVma;
       return;
     }
     const prev = a[i - 1];
-    if (prev !== undefined && prev.anonVma !== 0 && prev.anonCompatible(v)) {
+    if (prev !== undefined && prev.anonVma !== 0 && !prev.anonForked && prev.anonCompatible(v)) {
       v.anonVma = prev.anonVma;
       return;
     }

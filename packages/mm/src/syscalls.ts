@@ -700,7 +700,10 @@ function moveVma(
     // has been moved" when all of it moved. It keeps VM_ACCOUNT; the new VMA
     // is charged too.
     const old = mm.vmas.find(oldAddr)!;
-    if (old.start === oldAddr && old.end === oldAddr + oldLen) old.anonVma = 0;
+    if (old.start === oldAddr && old.end === oldAddr + oldLen) {
+      old.anonVma = 0;
+      old.anonForked = false;
+    }
   }
   for (const [vpn, e] of moved) mm.ptes.set(vpn, e);
   return to;

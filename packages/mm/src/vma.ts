@@ -62,6 +62,12 @@ export class Vma {
    * /proc/PID/maps splits exactly as Linux's does.
    */
   anonVma = 0;
+  /**
+   * The VMA came through fork(2) with an anon_vma: Linux links it to its
+   * parent's anon_vma too (a non-singular anon_vma_chain), which stops it
+   * from lending its anon_vma in merges and reuse (vma_had_uncowed_parents).
+   */
+  anonForked = false;
 
   /**
    * Bytes this VMA commits against the sandbox limit: VMAs with Linux's
@@ -93,6 +99,7 @@ export class Vma {
       this.flags,
     );
     v.anonVma = this.anonVma;
+    v.anonForked = this.anonForked;
     return v;
   }
 
@@ -111,7 +118,7 @@ export class Vma {
       this.name === next.name &&
       this.flags === next.flags &&
       this.offsetOf(this.end) === next.offset &&
-      (this.anonVma === 0 || next.anonVma === 0 || this.anonVma === next.anonVma)
+      anonMergeable(this, next)
     );
   }
 
@@ -132,6 +139,17 @@ export class Vma {
       this.offsetOf(this.end) === next.offset
     );
   }
+}
+
+/**
+ * Linux's is_mergeable_anon_vma: two VMAs may merge when they share their
+ * anon_vma, or when only one has one and it has no un-COWed fork parents.
+ */
+function anonMergeable(a: Vma, b: Vma): boolean {
+  if (a.anonVma === 0 && b.anonVma === 0) return true;
+  if (a.anonVma === 0) return !b.anonForked;
+  if (b.anonVma === 0) return !a.anonForked;
+  return a.anonVma === b.anonVma;
 }
 
 /** VMA flag: MAP_GROWSDOWN stack that extends on faults below it. */

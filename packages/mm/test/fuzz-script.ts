@@ -25,12 +25,26 @@ const h = (n: number) => `0x${n.toString(16)}`;
  * (one kind per script: Linux's private mappings see later writes to the
  * file through shared ones, ours copy on first touch).
  */
-export function script(seed: number, file: "none" | "private" | "shared"): string[] {
+export function script(
+  seed: number,
+  file: "none" | "private" | "shared",
+  withFork = false,
+): string[] {
   const r = rng(seed);
   const page = () => LO + r(WINDOW) * P;
   const len = () => (1 + r(12)) * P - (r(4) === 0 ? r(P) : 0);
   const out: string[] = [];
+  let depth = 0;
   for (let i = 0; i < 60; i++) {
+    if (withFork && r(12) === 0) {
+      if (depth < 2 && r(2) === 0) {
+        out.push("fork");
+        depth++;
+      } else if (depth > 0) {
+        out.push("exit");
+        depth--;
+      }
+    }
     switch (r(10)) {
       case 0:
       case 1: {
@@ -76,5 +90,6 @@ export function script(seed: number, file: "none" | "private" | "shared"): strin
     if (r(15) === 0) out.push(`maps ${h(LO)} ${h(LO + 0x10000000)}`);
   }
   out.push(`maps ${h(LO)} ${h(LO + 0x10000000)}`);
+  for (; depth > 0; depth--) out.push("exit", `maps ${h(LO)} ${h(LO + 0x10000000)}`);
   return out;
 }

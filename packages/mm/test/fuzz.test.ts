@@ -5,12 +5,15 @@ import { makePatternFile, mirrorFile, normalize, perCommand, runMM, runNative } 
 
 const P = 4096;
 
-describe("random scripts: same results, faults, contents and maps as Linux", () => {
+describe.each([
+  ["without fork", false],
+  ["with fork", true],
+])("random scripts %s: same results, faults, contents and maps as Linux", (_name, withFork) => {
   const cases: [number, "none" | "private" | "shared"][] = [];
   for (let s = 1; s <= Number(process.env.FUZZ_SEEDS ?? 100); s++)
     cases.push([s, (["none", "none", "private", "shared"] as const)[s % 4]!]);
   it.each(cases)("seed %i (%s files)", (seed, file) => {
-    const lines = script(seed * 7919, file);
+    const lines = script(seed * 7919, file, withFork);
     const path = file === "none" ? undefined : makePatternFile(10 * P + 100);
     const native = normalize(runNative(lines, path));
     const { mm, allocator } = newEnv();

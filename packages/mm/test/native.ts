@@ -11,6 +11,8 @@
  *   mincorev ADDR LEN              (the residency vector as 0/1 digits)
  *   read ADDR | write ADDR VAL     (an application load/store: value or "sig S code C")
  *   maps LO HI                     (the /proc/self/maps lines starting in [LO, HI))
+ *   fork ... exit                  (a child runs the commands up to "exit" and
+ *                                   exits; then the parent goes on)
  * Each prints one line (maps prints its lines then "end").
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -32,6 +34,7 @@ const C_SOURCE = String.raw`
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static sigjmp_buf jb;
@@ -53,8 +56,14 @@ int main(int argc, char **argv) {
   sigaction(SIGSEGV, &sa, 0);
   sigaction(SIGBUS, &sa, 0);
   setvbuf(stdout, 0, _IOFBF, 1 << 16);
-  char line[512], cmd[32];
-  while (fgets(line, sizeof line, stdin)) {
+  /* The whole script is read first, so a forked child and its parent each
+     walk their own copy of it. */
+  static char lines[4096][128];
+  int nlines = 0;
+  while (nlines < 4096 && fgets(lines[nlines], sizeof lines[0], stdin)) nlines++;
+  char cmd[32];
+  for (int ln = 0; ln < nlines; ln++) {
+    char *line = lines[ln];
     unsigned long a[6] = {0};
     char *p = line;
     int n;
@@ -96,6 +105,27 @@ int main(int argc, char **argv) {
       volatile unsigned char *q = (volatile unsigned char *)a[0];
       if (cmd[0] == 'r') r = *q;
       else *q = (unsigned char)a[1];
+    } else if (!strcmp(cmd, "fork")) {
+      /* The child runs the following commands until "exit"; the parent waits. */
+      fflush(stdout);
+      pid_t pid = fork();
+      if (pid > 0) {
+        int st;
+        waitpid(pid, &st, 0);
+        /* Skip the child's commands. */
+        int depth = 1;
+        while (depth > 0 && ++ln < nlines) {
+          if (!strncmp(lines[ln], "fork", 4)) depth++;
+          else if (!strncmp(lines[ln], "exit", 4)) depth--;
+        }
+        puts("parent");
+        continue;
+      }
+      puts("child");
+      continue;
+    } else if (!strcmp(cmd, "exit")) {
+      fflush(stdout);
+      _exit(0);
     } else if (!strcmp(cmd, "maps")) {
       FILE *f = fopen("/proc/self/maps", "r");
       char l[1024];
@@ -165,8 +195,10 @@ function num(s: string | undefined): number {
 }
 
 /** Runs `script` on `mm`, mapping `file` for file mappings; returns the output lines. */
-export function runMM(mm: MemoryManager, script: string[], file?: TestFile): string[] {
+export function runMM(first: MemoryManager, script: string[], file?: TestFile): string[] {
   const out: string[] = [];
+  const stack: MemoryManager[] = [];
+  let mm = first;
   for (const line of script) {
     const [cmd, ...rest] = line.trim().split(/\s+/);
     const a = rest.map(num);
@@ -226,6 +258,21 @@ export function runMM(mm: MemoryManager, script: string[], file?: TestFile): str
           chunk[off % f.chunkSize] = a[1]! & 0xff;
           out.push("0");
         }
+        break;
+      }
+      case "fork": {
+        // The child runs the commands up to "exit", then the parent goes on.
+        const c = mm.fork();
+        if (typeof c === "number") throw new Error(`fork: ${c}`);
+        stack.push(mm);
+        mm = c;
+        out.push("child");
+        break;
+      }
+      case "exit": {
+        mm.release();
+        mm = stack.pop()!;
+        out.push("parent");
         break;
       }
       case "maps": {
