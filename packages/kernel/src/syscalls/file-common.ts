@@ -6,7 +6,10 @@
 import type { Iovec } from "@tsvisor/mm";
 import type * as vfs from "@tsvisor/vfs";
 import type { Credentials } from "../credentials.js";
+import { SI_USER, SIGPIPE } from "@tsvisor/abi";
+import { newSigInfo } from "../signals.js";
 import type { Task } from "../task.js";
+import { sendToTask } from "../task-signals.js";
 
 /**
  * The memory operations file syscalls use; @tsvisor/mm's MemoryManager
@@ -86,4 +89,12 @@ export function latin1(b: Uint8Array): string {
 /** Encodes a byte string as bytes. */
 export function bytesOf(s: string): Uint8Array {
   return Buffer.from(s, "latin1");
+}
+
+/** Sends SIGPIPE to `t` for a write to a pipe without readers (pipe(7)). */
+export function sendSigpipe(t: Task): void {
+  const info = newSigInfo(SIGPIPE, SI_USER);
+  info.pid = t.tgid;
+  info.uid = t.creds.uid;
+  sendToTask(t.kernel, t, info);
 }

@@ -38,8 +38,6 @@ import {
   O_RDWR,
   O_TRUNC,
   O_WRONLY,
-  SI_USER,
-  SIGPIPE,
   S_IFMT,
   S_IFREG,
   SYS_close,
@@ -69,8 +67,9 @@ import {
   SYS_writev,
 } from "@tsvisor/abi";
 import type { Iovec } from "@tsvisor/mm";
-import { copyInPath, fdTable, mem, vtask } from "./file-common.js";
+import { copyInPath, fdTable, mem, sendSigpipe, vtask } from "./file-common.js";
 import { dirSyscalls } from "./sys-dir.js";
+import { socketSyscalls } from "./sys-socket.js";
 import { eventfdSyscalls, readSignalfd } from "./sys-eventfd.js";
 import { dropLocksOf, fcntlSyscalls } from "./sys-fcntl.js";
 import { ioctlSyscalls } from "./sys-ioctl.js";
@@ -80,9 +79,7 @@ import { statSyscalls } from "./sys-stat.js";
 import * as vfs from "@tsvisor/vfs";
 import { KERNEL_O_LARGEFILE as O_LARGEFILE } from "@tsvisor/vfs";
 import { fifoOpenWait, openFifo, PipeFile } from "../pipe.js";
-import { newSigInfo } from "../signals.js";
 import type { Task } from "../task.js";
-import { sendToTask } from "../task-signals.js";
 import {
   type Block,
   block,
@@ -112,14 +109,6 @@ const TASK_SIZE = 0x7ffffffff000;
 
 function accessOk(addr: number, len: number): boolean {
   return addr <= TASK_SIZE && len <= TASK_SIZE - addr;
-}
-
-/** Sends SIGPIPE to `t` for a write to a pipe without readers (pipe(7)). */
-export function sendSigpipe(t: Task): void {
-  const info = newSigInfo(SIGPIPE, SI_USER);
-  info.pid = t.tgid;
-  info.uid = t.creds.uid;
-  sendToTask(t.kernel, t, info);
 }
 
 /** @tsvisor/mm's page-cache coherence hooks (MemoryFileAllocator), when `t.mm` has them. */
@@ -698,8 +687,9 @@ export const ioSyscalls: readonly SyscallEntry[] = [
 
 /**
  * Every file-system syscall of the sys-file, sys-stat, sys-dir, sys-fcntl,
- * sys-pipe, sys-ioctl, sys-poll (poll, select, epoll) and sys-eventfd
- * (eventfd, timerfd) modules, for the kernel's table.
+ * sys-pipe, sys-ioctl, sys-poll (poll, select, epoll), sys-eventfd
+ * (eventfd, timerfd, signalfd) and sys-socket (AF_UNIX) modules, for the
+ * kernel's table.
  */
 export const fileSyscalls: readonly SyscallEntry[] = [
   ...ioSyscalls,
@@ -710,4 +700,5 @@ export const fileSyscalls: readonly SyscallEntry[] = [
   ...ioctlSyscalls,
   ...pollSyscalls,
   ...eventfdSyscalls,
+  ...socketSyscalls,
 ];
