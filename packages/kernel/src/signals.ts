@@ -221,6 +221,11 @@ export class PendingSignals {
     return this.dequeueSignal(lowestSignal(ready));
   }
 
+  /** Whether this exact siginfo is still queued (POSIX timer overruns). */
+  has(info: SigInfo): boolean {
+    return this.queues.get(info.signo)?.includes(info) ?? false;
+  }
+
   /** Drops every queued instance of the signals in `set`. */
   discard(set: bigint): void {
     let m = this.mask & set;

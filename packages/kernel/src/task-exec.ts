@@ -54,6 +54,7 @@ import { newSigInfo } from "./signals.js";
 import { block, type Block } from "./syscalls/syscall.js";
 import type { Task } from "./task.js";
 import { addUser, dropUser, releaseMemory, releaseVfork, userCount } from "./task-exit.js";
+import { deleteTimers } from "./syscalls/sys-timer.js";
 import { forceSignal } from "./task-signals.js";
 
 /** Linux's BINPRM_BUF_SIZE: how much of a file exec looks at for `#!`. */
@@ -298,6 +299,7 @@ function commit(k: Kernel, t: Task, p: PreparedExec): number {
   const base = p.filename.slice(p.filename.lastIndexOf("/") + 1);
   t.name = base.slice(0, 15);
   tg.didExec = true;
+  deleteTimers(t, tg); // execve(2): "POSIX timers are not preserved"
   tg.exePath = p.file.path;
   tg.auxv = loaded.auxv;
   releaseVfork(k, t);

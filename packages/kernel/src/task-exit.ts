@@ -30,6 +30,7 @@ import type { Kernel } from "./kernel.js";
 import { exitRobustList } from "./futex.js";
 import { newSigInfo, SIG_IGN } from "./signals.js";
 import { EXITED, type Task } from "./task.js";
+import { deleteTimers } from "./syscalls/sys-timer.js";
 import { retargetShared, sendToGroup } from "./task-signals.js";
 import type { ThreadGroup } from "./thread-group.js";
 
@@ -134,6 +135,7 @@ function groupDied(k: Kernel, tg: ThreadGroup): void {
     tg.exit.kind === "exiting" ? tg.exit.status : (tg.leader?.exitStatus ?? exitedStatus(0));
   tg.exit = { kind: "zombie", status };
   tg.exitEvents.notifyAll();
+  if (tg.leader !== null) deleteTimers(tg.leader, tg);
   tg.stopped = false;
   tg.groupStopPending = false;
   const init = k.reaper;

@@ -168,11 +168,38 @@ int main(void) {
          send(pp[1], "x", 1, 0) == -1 && errno == ENOTSOCK);
   return 0;
 }`,
+  // POSIX timers: periodic SIGEV_SIGNAL with a value, gettime, delete,
+  // and glibc's SIGEV_THREAD (a helper thread in sigtimedwait).
+  ptimer: String.raw`
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+#include <string.h>
+static volatile int hits; static volatile int val, code;
+static void h(int s, siginfo_t *si, void *u){ hits++; val = si->si_value.sival_int; code = si->si_code; }
+static volatile int thr;
+static void tf(union sigval v){ thr = v.sival_int; }
+int main(){
+  struct sigaction sa; memset(&sa,0,sizeof sa); sa.sa_sigaction=h; sa.sa_flags=SA_SIGINFO; sigaction(SIGRTMIN,&sa,0);
+  timer_t t; struct sigevent ev; memset(&ev,0,sizeof ev); ev.sigev_notify=SIGEV_SIGNAL; ev.sigev_signo=SIGRTMIN; ev.sigev_value.sival_int=77;
+  printf("create=%d\n", timer_create(CLOCK_MONOTONIC,&ev,&t));
+  struct itimerspec its={{0,20000000},{0,20000000}}; printf("set=%d\n", timer_settime(t,0,&its,0));
+  while (hits < 5) pause();
+  struct itimerspec cur; timer_gettime(t,&cur); printf("hits>=5 val=%d code_is_timer=%d interval_ms=%ld\n", val, code==SI_TIMER, cur.it_interval.tv_nsec/1000000);
+  printf("delete=%d again=%d\n", timer_delete(t), timer_delete(t));
+  memset(&ev,0,sizeof ev); ev.sigev_notify=SIGEV_THREAD; ev.sigev_notify_function=tf; ev.sigev_value.sival_int=42;
+  timer_t t2; timer_create(CLOCK_REALTIME,&ev,&t2); struct itimerspec one={{0,0},{0,30000000}}; timer_settime(t2,0,&one,0);
+  for (int i=0;i<100 && !thr;i++) usleep(10000);
+  printf("thread notify=%d\n", thr);
+  return 0;
+}
+`,
 };
 
 describe.each(platforms.map((p) => ({ name: p.name, p })))("kernel core on $name", ({ p }) => {
   it.each(Object.keys(PROGRAMS))("%s matches Linux", async (name) => {
-    const bin = compileC(`core-${name}`, PROGRAMS[name]!, ["-static", "-O1", "-pthread"]);
+    const bin = compileC(`core-${name}`, PROGRAMS[name]!, ["-static", "-O1", "-pthread", "-lrt"]);
     const native = runNative([bin]);
     const got = await runSandboxed(p, [bin]);
     expect(got.stdout).toBe(native.stdout);

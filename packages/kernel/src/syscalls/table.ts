@@ -124,6 +124,13 @@ import {
   sysTime,
   sysTimes,
 } from "./sys-time.js";
+import {
+  sysTimerCreate,
+  sysTimerDelete,
+  sysTimerGetoverrun,
+  sysTimerGettime,
+  sysTimerSettime,
+} from "./sys-timer.js";
 import { sysArchPrctl } from "./sys-tls.js";
 import { sysSetdomainname, sysSethostname, sysUname } from "./sys-utsname.js";
 import { partial, type SyscallEntry, type SyscallFn, supported, unimplemented } from "./syscall.js";
@@ -230,6 +237,11 @@ export const coreSyscalls: readonly SyscallEntry[] = [
   S("clock_nanosleep", sysClockNanosleep),
   P("times", sysTimes, "CPU times are not accounted (zeros)."),
   S("alarm", sysAlarm),
+  P("timer_create", sysTimerCreate, "CPU-time clocks use elapsed time."),
+  S("timer_settime", sysTimerSettime),
+  S("timer_gettime", sysTimerGettime),
+  S("timer_getoverrun", sysTimerGetoverrun),
+  S("timer_delete", sysTimerDelete),
   P("getitimer", sysGetitimer, "ITIMER_VIRTUAL/PROF never expire."),
   P("setitimer", sysSetitimer, "ITIMER_VIRTUAL/PROF never expire."),
   // System information.
