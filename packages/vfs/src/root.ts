@@ -4,8 +4,11 @@
  *
  * The default root is the host's `/`, read-only, under a tmpfs overlay:
  * the program can write anywhere and nothing it writes reaches the host.
- * On top: /dev (tsvisor's devices), /proc (an empty mount point; the
- * kernel fills procfs in) and /tmp (a fresh tmpfs).
+ * On top: /dev (tsvisor's devices) and /proc (an empty mount point; the
+ * kernel fills procfs in). /tmp is part of the overlay, not a fresh tmpfs:
+ * `tsvisor run` starts in the host's working directory, which is often under
+ * /tmp, so it must exist in the sandbox; writes there still stay in the
+ * overlay's upper layer.
  */
 
 import { isatty } from "node:tty";
@@ -123,7 +126,6 @@ export function defaultRoot(opts: RootOptions = {}): SandboxRoot {
     const procFs = new TmpFs({ mode: 0o555 });
     const m = mountAt("/proc", procFs);
     proc = { mount: m, inode: m.root };
-    mountAt("/tmp", new TmpFs({ mode: 0o1777 }));
   }
   for (const v of opts.volumes ?? []) {
     mountAt(v.sandboxPath, new HostFs(v.hostPath, { writable: !v.readOnly }), v.readOnly);

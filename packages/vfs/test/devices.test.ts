@@ -69,9 +69,17 @@ describe("/dev", () => {
     expect(fs.existsSync("/etc/tsvisor-new-dir")).toBe(false);
     // The host's files are visible.
     expect(typeof fstatat(t, AT_FDCWD, "/etc/passwd", 0)).toBe("object");
-    // /tmp is a fresh tmpfs, /proc an empty mount point.
+    // /tmp is the host's, seen through the overlay: its files are visible and
+    // what the program writes there stays in the sandbox.
     const tmpSt = fstatat(t, AT_FDCWD, "/tmp", 0);
     expect(typeof tmpSt !== "number" && tmpSt.mode & 0o7777).toBe(0o1777);
+    const hostDir = fs.mkdtempSync(path.join("/tmp", "vfs-root-"));
+    fs.writeFileSync(path.join(hostDir, "seen"), "host");
+    expect(typeof fstatat(t, AT_FDCWD, `${hostDir}/seen`, 0)).toBe("object");
+    const w = openat(t, AT_FDCWD, `${hostDir}/written`, O_WRONLY | O_CREAT, 0o644);
+    expect(typeof w).toBe("object");
+    expect(fs.existsSync(path.join(hostDir, "written"))).toBe(false);
+    fs.rmSync(hostDir, { recursive: true });
   });
 
   it("--volume mounts a host directory read-only or read-write", () => {
