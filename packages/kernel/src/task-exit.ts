@@ -116,6 +116,7 @@ export function exitTask(k: Kernel, t: Task): void {
   if (dropUser(t.fdTable)) t.fdTable.release();
   if (dropUser(t.fs)) t.fs.release();
   tg.tasks.delete(t);
+  tg.exitedCpuMs += t.cpuMs;
   if (!t.isLeader) k.pidns.tasks.delete(t.tid);
   tg.threadExits.notifyAll();
   if (tg.tasks.size === 0) groupDied(k, tg);
@@ -230,6 +231,8 @@ export type WaitTarget =
 /** What a wait call reports about one child. */
 export interface WaitReport {
   pid: number;
+  /** The child's CPU time (ms) for wait4's rusage. */
+  cpuMs: number;
   uid: number;
   /** wait4 status word. */
   status: number;
@@ -266,14 +269,14 @@ export function findWaitable(
       const sig = status & 0x7f;
       const r: WaitReport = {
         pid: c.tgid,
+        cpuMs: c.exitedCpuMs + c.childrenCpuMs,
         uid,
         status,
         code: sig === 0 ? CLD_EXITED : status & 0x80 ? CLD_DUMPED : CLD_KILLED,
         siStatus: sig === 0 ? (status >> 8) & 0xff : sig,
       };
       if ((options & WNOWAIT) === 0) {
-        t.tg.childrenUserTicks += c.childrenUserTicks;
-        t.tg.childrenSysTicks += c.childrenSysTicks;
+        t.tg.childrenCpuMs += c.exitedCpuMs + c.childrenCpuMs;
         reap(k, c);
       }
       return r;
@@ -284,6 +287,7 @@ export function findWaitable(
       if ((options & WNOWAIT) === 0) c.jobEvent = { kind: "none" };
       return {
         pid: c.tgid,
+        cpuMs: c.cpuMs,
         uid,
         status: (ev.signo << 8) | 0x7f,
         code: CLD_STOPPED,
@@ -292,7 +296,14 @@ export function findWaitable(
     }
     if (ev.kind === "continued" && (options & WCONTINUED) !== 0) {
       if ((options & WNOWAIT) === 0) c.jobEvent = { kind: "none" };
-      return { pid: c.tgid, uid, status: 0xffff, code: CLD_CONTINUED, siStatus: 18 };
+      return {
+        pid: c.tgid,
+        cpuMs: c.cpuMs,
+        uid,
+        status: 0xffff,
+        code: CLD_CONTINUED,
+        siStatus: 18,
+      };
     }
   }
   return matched ? 0 : -ECHILD;

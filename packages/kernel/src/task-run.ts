@@ -126,7 +126,9 @@ function runSingle(k: Kernel, t: Task): void {
   const start = monotonicMs();
   for (let n = 1; ; n++) {
     t.state = RUNNING;
+    const t0 = performance.now();
     const trap = t.ctx.switch(t.mm.addressSpace, waitTimeout(k));
+    t.cpuMs += performance.now() - t0;
     t.state = READY;
     handleTrap(k, t, trap);
     afterHandling(k, t, true);
@@ -150,6 +152,7 @@ function runMulti(k: Kernel): void {
     const t = k.ready.shift()!;
     if (t.state.kind !== "ready" || !prepareToRun(k, t)) continue;
     t.state = RUNNING;
+    t.resumedAt = performance.now();
     k.runningByCtx.set(t.ctx, t);
     t.ctx.resume(t.mm.addressSpace);
   }
@@ -159,6 +162,7 @@ function runMulti(k: Kernel): void {
   const t = k.runningByCtx.get(ctx);
   if (t === undefined) return;
   k.runningByCtx.delete(ctx);
+  t.cpuMs += performance.now() - t.resumedAt;
   t.state = READY;
   handleTrap(k, t, ctx.trap);
   afterHandling(k, t);

@@ -120,6 +120,10 @@ export class Task implements Waiter {
    * -ERESTART_RESTARTBLOCK (nanosleep and friends).
    */
   restartBlock: ((t: Task) => number | Block) | null = null;
+  /** Time (ms) this thread spent switched in to the application. */
+  cpuMs = 0;
+  /** When this thread was resumed on the platform (multi mode), for cpuMs. */
+  resumedAt = 0;
   /** Exit requested (exit, exit_group, fatal signal); the run loop finishes it. */
   exiting = false;
   /** The status the task exits with, encoded like wait(2)'s status. */

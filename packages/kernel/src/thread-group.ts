@@ -92,9 +92,22 @@ export class ThreadGroup {
   /** Signal sent to the parent at exit (SIGCHLD, or clone's CSIGNAL; 0: none). */
   exitSignal = 17;
   readonly rlimits: Rlimit[];
-  /** CPU time used, in clock ticks, accumulated from exited children (times(2)). */
-  childrenUserTicks = 0;
-  childrenSysTicks = 0;
+  /**
+   * CPU time (ms) of reaped children and their waited-for descendants
+   * (RUSAGE_CHILDREN, times' cutime). Application time is measured as the
+   * time a task spends switched in (see Task.cpuMs); the Sentry's own time
+   * is not split out, so system time is reported as 0.
+   */
+  childrenCpuMs = 0;
+  /** CPU time (ms) of this group's exited threads. */
+  exitedCpuMs = 0;
+
+  /** CPU time (ms) of the whole process: live threads plus exited ones. */
+  get cpuMs(): number {
+    let ms = this.exitedCpuMs;
+    for (const t of this.tasks) ms += t.cpuMs;
+    return ms;
+  }
   /** Start time on the kernel monotonic clock (ms). */
   readonly startTime = performance.now();
   /** Set when the group called exec successfully at least once (setpgid's EACCES). */

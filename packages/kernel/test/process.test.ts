@@ -195,6 +195,17 @@ int main(){
   return 0;
 }
 `,
+  // CPU-time clocks and getrusage count time running, not sleeping.
+  cputime: String.raw`
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+int main(){ struct timespec a,b,c; clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&a); usleep(200000); clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&b);
+ volatile unsigned long x=0; for(unsigned long i=0;i<300000000;i++) x+=i; clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&c);
+ double sl=(b.tv_sec-a.tv_sec)*1e3+(b.tv_nsec-a.tv_nsec)/1e6, wk=(c.tv_sec-b.tv_sec)*1e3+(c.tv_nsec-b.tv_nsec)/1e6;
+ struct rusage ru; getrusage(RUSAGE_SELF,&ru); printf("sleep cpu<20ms=%d work cpu>50ms=%d ru_ok=%d\n", sl<20, wk>50, ru.ru_utime.tv_sec*1000+ru.ru_utime.tv_usec/1000 >= 50); return 0;}
+`,
 };
 
 describe.each(platforms.map((p) => ({ name: p.name, p })))("kernel core on $name", ({ p }) => {

@@ -33,11 +33,27 @@ export function sysGetcpu(t: Task, a: SyscallArgs): number {
 }
 
 /**
- * getrusage(2): the times and counters are not measured yet; every field is
- * zero (documented in the syscall table).
+ * A struct rusage with `cpuMs` as user time (the Sentry does not split out
+ * system time: 0) and `maxRssKb`; the other counters are not measured (0).
  */
+export function encodeRusage(cpuMs: number, maxRssKb: number): Uint8Array {
+  const b = new Uint8Array(144);
+  const dv = new DataView(b.buffer);
+  const us = Math.round(cpuMs * 1000);
+  dv.setBigInt64(0, BigInt(Math.floor(us / 1e6)), true);
+  dv.setBigInt64(8, BigInt(us % 1e6), true);
+  dv.setBigInt64(32, BigInt(Math.round(maxRssKb)), true);
+  return b;
+}
+
+/** getrusage(2): user time as measured by the run loop; see encodeRusage. */
 export function sysGetrusage(t: Task, a: SyscallArgs): number {
   const who = a.int(0);
-  if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) return -EINVAL;
-  return t.mm.copyOut(a.ptr(1), new Uint8Array(144)) === 144 ? 0 : -EFAULT;
+  let b: Uint8Array;
+  const rss = t.mm.residentSize / 1024;
+  if (who === RUSAGE_SELF) b = encodeRusage(t.tg.cpuMs, rss);
+  else if (who === RUSAGE_THREAD) b = encodeRusage(t.cpuMs, rss);
+  else if (who === RUSAGE_CHILDREN) b = encodeRusage(t.tg.childrenCpuMs, 0);
+  else return -EINVAL;
+  return t.mm.copyOut(a.ptr(1), b) === 144 ? 0 : -EFAULT;
 }

@@ -61,6 +61,7 @@ import {
 } from "../task-exit.js";
 import { PidFd } from "../pidfd.js";
 import { newSigInfo, SIG_DFL } from "../signals.js";
+import { encodeRusage } from "./sys-sysinfo.js";
 import { sendToGroup } from "../task-signals.js";
 
 /** PATH_MAX including the NUL. */
@@ -255,7 +256,7 @@ export function sysWait4(t: Task, a: SyscallArgs): number | Block {
       new DataView(b.buffer).setInt32(0, r.status, true);
       if (t.mm.copyOut(statusAddr, b) !== 4) return -EFAULT;
     }
-    if (rusageAddr !== 0 && t.mm.copyOut(rusageAddr, new Uint8Array(RUSAGE_SIZE)) !== RUSAGE_SIZE)
+    if (rusageAddr !== 0 && t.mm.copyOut(rusageAddr, encodeRusage(r.cpuMs, 0)) !== RUSAGE_SIZE)
       return -EFAULT;
     return r.pid;
   };
@@ -320,7 +321,7 @@ export function sysWaitid(t: Task, a: SyscallArgs): number | Block {
       dv.setInt32(24, r.siStatus, true);
       if (t.mm.copyOut(infop, info) !== 128) return -EFAULT;
     }
-    if (rusageAddr !== 0 && t.mm.copyOut(rusageAddr, new Uint8Array(RUSAGE_SIZE)) !== RUSAGE_SIZE)
+    if (rusageAddr !== 0 && t.mm.copyOut(rusageAddr, encodeRusage(r.cpuMs, 0)) !== RUSAGE_SIZE)
       return -EFAULT;
     return 0;
   };

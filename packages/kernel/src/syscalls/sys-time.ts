@@ -5,9 +5,9 @@
  *
  * Clocks: REALTIME is the host's wall clock; MONOTONIC/BOOTTIME/RAW are the
  * host's CLOCK_MONOTONIC (so native and sandboxed programs agree). CPU-time
- * clocks report the thread group's elapsed wall time: tsvisor does not yet
- * account application CPU time (noted in the table), and times(2) reports
- * zero CPU ticks for the same reason.
+ * clocks report the time the run loop had the thread (or the process's
+ * threads) switched in to the application, which includes the platform's
+ * switch cost.
  *
  * Every handler runs on behalf of the calling task `t`.
  */
@@ -70,7 +70,7 @@ function clockNow(t: Task, id: number): Ts | null {
       return hostMonotonic();
     case CLOCK_PROCESS_CPUTIME_ID:
     case CLOCK_THREAD_CPUTIME_ID: {
-      const ms = performance.now() - t.tg.startTime;
+      const ms = id === CLOCK_THREAD_CPUTIME_ID ? t.cpuMs : t.tg.cpuMs;
       const sec = Math.floor(ms / 1000);
       return { sec, nsec: Math.floor((ms - sec * 1000) * 1e6) };
     }
@@ -193,9 +193,18 @@ export function sysClockNanosleep(t: Task, a: SyscallArgs): number | Block {
   return sleepUntil(t, monotonicMs() + tsMs(req), a.ptr(3), false);
 }
 
-/** times(2): CPU ticks are not accounted (zeros); the result is ticks since boot. */
+/**
+ * times(2): user time of the process and its waited-for children in clock
+ * ticks (system time 0, see getrusage); the result is ticks since boot.
+ */
 export function sysTimes(t: Task, a: SyscallArgs): number {
-  if (a.ptr(0) !== 0 && t.mm.copyOut(a.ptr(0), new Uint8Array(32)) !== 32) return -EFAULT;
+  if (a.ptr(0) !== 0) {
+    const b = new Uint8Array(32);
+    const dv = new DataView(b.buffer);
+    dv.setBigInt64(0, BigInt(Math.floor(t.tg.cpuMs / 10)), true);
+    dv.setBigInt64(16, BigInt(Math.floor(t.tg.childrenCpuMs / 10)), true);
+    if (t.mm.copyOut(a.ptr(0), b) !== 32) return -EFAULT;
+  }
   const up = hostMonotonic();
   return up.sec * 100 + Math.floor(up.nsec / 1e7);
 }
