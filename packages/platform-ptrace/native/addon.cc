@@ -884,6 +884,25 @@ napi_value TrapWaitReady(napi_env env, napi_callback_info info) {
   return r;
 }
 
+// trapWaitExit(ctl, timeoutMs) -> bool: waits until the slot's thread has
+// exited (its tid word cleared by the kernel).
+napi_value TrapWaitExit(napi_env env, napi_callback_info info) {
+  Args a(env, info, 2);
+  double ctl = a.Num(0);
+  double timeout = a.Num(1);
+  if (!a.ok) return nullptr;
+  systrap_ctl* c = Ctl(ctl);
+  int64_t deadline = NowNs() + (int64_t)(timeout * 1e6);
+  for (;;) {
+    unsigned int v = __atomic_load_n(&c->tid_word, __ATOMIC_SEQ_CST);
+    if (v == 0) break;
+    if (!FutexWaitNe(&c->tid_word, v, deadline)) break;
+  }
+  napi_value r;
+  napi_get_boolean(env, __atomic_load_n(&c->tid_word, __ATOMIC_SEQ_CST) == 0, &r);
+  return r;
+}
+
 // trapWaitAny(globals, ctls Float64Array, n, timeoutMs) -> index of a
 // TRAPPED slot among ctls[0..n), or -1 on timeout.
 napi_value TrapWaitAny(napi_env env, napi_callback_info info) {
@@ -965,6 +984,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
   Export(env, exports, "trapCollect", TrapCollect);
   Export(env, exports, "trapWaitReady", TrapWaitReady);
   Export(env, exports, "trapWaitAny", TrapWaitAny);
+  Export(env, exports, "trapWaitExit", TrapWaitExit);
   return exports;
 }
 

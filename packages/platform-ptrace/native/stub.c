@@ -44,6 +44,9 @@
 #define TASK_TOP 0x7ffffffff000UL
 #define MAP_SHARED_FIXED 0x11
 #define CLONE_THREAD_FLAGS 0x50f00 /* VM|FS|FILES|SIGHAND|THREAD|SYSVSEM */
+/* systrap threads also get CHILD_SETTID|CHILD_CLEARTID on their slot's tid word,
+   so the Sentry learns when one has exited and can reuse its slot. */
+#define CLONE_SYSTRAP_THREAD_FLAGS (CLONE_THREAD_FLAGS | 0x01000000 | 0x00200000)
 
 extern char __executable_start[];
 extern char _end[];
@@ -292,7 +295,7 @@ static long install_systrap(void)
     f[n++] = (struct sock_filter)JEQ(__NR_clone, 1, 0);
     f[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
     f[n++] = (struct sock_filter)LD_W(ARG_LO(0)); /* clone flags */
-    f[n++] = (struct sock_filter)JEQ(CLONE_THREAD_FLAGS, 0, 9);
+    f[n++] = (struct sock_filter)JEQ(CLONE_SYSTRAP_THREAD_FLAGS, 0, 9);
     f[n++] = (struct sock_filter)RET(SECCOMP_RET_TRACE);
     /* mmap: MAP_SHARED|MAP_FIXED of fd 3 (memory file) or fd 4 (control file). */
     f[n++] = (struct sock_filter)LD_W(ARG_LO(3));

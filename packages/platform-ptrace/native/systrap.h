@@ -60,6 +60,9 @@ struct systrap_ctl {
     unsigned long cur_fs;
     unsigned long regs[SR_NUM];
     unsigned long cur_gs;
+    /* The thread's tid while it lives; the kernel clears it (and wakes the
+       futex) when the thread exits (CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID). */
+    unsigned int tid_word;
 };
 
 #endif

@@ -5,6 +5,8 @@ import {
   CLONE_SYSVSEM,
   CLONE_THREAD,
   CLONE_VM,
+  CLONE_CHILD_CLEARTID,
+  CLONE_CHILD_SETTID,
   ESRCH,
   MAP_FIXED,
   MAP_SHARED,
@@ -42,6 +44,10 @@ const STUB_MEMFD = 3;
 /** Flags of the injected clone that makes a stub thread (allowed by the stub's seccomp filter). */
 const STUB_THREAD_FLAGS =
   CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+/** systrap threads also set/clear their slot's tid word (native/systrap.h). */
+const SYSTRAP_THREAD_FLAGS = STUB_THREAD_FLAGS | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID;
+/** Offset of `tid_word` in struct systrap_ctl. */
+const CTL_TID_WORD = 64 + 27 * 8 + 8;
 /** PTRACE_EVENT_CLONE. */
 const PTRACE_EVENT_CLONE = 3;
 
@@ -87,6 +93,8 @@ export interface StubHost {
   readonly ctlfd: number;
   /** Allocates a systrap control slot: its index and its address in the Sentry. */
   allocSlot(): { slot: number; ctl: number };
+  /** Returns a slot whose thread has exited and which no stub maps any more. */
+  freeSlot(slot: number): void;
   /** Process group of every stub (led by the platform's anchor stub). */
   readonly pgid: number;
   /** Called when an address space is released, so contexts drop their threads in it. */
@@ -115,6 +123,8 @@ export class PtraceAddressSpace implements AddressSpace {
   private readonly out = new Float64Array(4);
   private readonly gadget: number;
   private readonly threads = new Set<number>();
+  /** systrap control slots mapped into this stub (freed when their thread ends or the stub dies). */
+  private readonly slots = new Set<number>();
   private released = false;
 
   constructor(
@@ -176,6 +186,7 @@ export class PtraceAddressSpace implements AddressSpace {
       this.released = true;
       this.host.native.killReap(this.pid, Int32Array.from(this.threads));
       this.threads.clear();
+      this.freeSlots();
       this.host.forgetAddressSpace(this);
       throw new StubDiedError(this.pid, this.out[0]!);
     }
@@ -235,7 +246,9 @@ export class PtraceAddressSpace implements AddressSpace {
       if (m !== at) throw new Error(`mapping a systrap slot failed: ${m}`);
     }
     let tid = 0;
-    const r = this.inject(SYS_clone, [STUB_THREAD_FLAGS, 0, 0, 0, 0], (t) => {
+    const flags = slot >= 0 ? SYSTRAP_THREAD_FLAGS : STUB_THREAD_FLAGS;
+    const ctid = slot >= 0 ? SYSTRAP_CTL_BASE + slot * SYSTRAP_SLOT_SIZE + CTL_TID_WORD : 0;
+    const r = this.inject(SYS_clone, [flags, 0, 0, ctid, 0], (t) => {
       tid = t;
     });
     if (r < 0 || tid === 0) throw new Error(`stub clone failed: ${r}`);
@@ -255,6 +268,7 @@ export class PtraceAddressSpace implements AddressSpace {
     if (!this.host.native.trapWaitReady(ctl, 10_000)) {
       throw new Error(`systrap stub thread ${tid} did not start`);
     }
+    this.slots.add(slot);
     return { pid: this.pid, tid, slot, ctl };
   }
 
@@ -270,10 +284,20 @@ export class PtraceAddressSpace implements AddressSpace {
   endThread(t: StubThread): void {
     if (this.released) return;
     if (t.slot >= 0) {
+      if (!this.slots.has(t.slot)) return;
       const r = this.scratch;
       r.set(this.template);
       setReg(r, REG_RIP, this.threadExit);
       this.host.native.trapResume(t.ctl, r);
+      // Reuse the slot once the thread is gone and this stub no longer maps
+      // it; a thread that does not exit keeps its slot (leaked, never shared).
+      if (this.host.native.trapWaitExit(t.ctl, 5_000)) {
+        const at = SYSTRAP_CTL_BASE + t.slot * SYSTRAP_SLOT_SIZE;
+        if (this.inject(SYS_munmap, [at, SYSTRAP_SLOT_SIZE]) === 0) {
+          this.slots.delete(t.slot);
+          this.host.freeSlot(t.slot);
+        }
+      }
       return;
     }
     const tid = t.tid;
@@ -307,5 +331,12 @@ export class PtraceAddressSpace implements AddressSpace {
     this.host.forgetAddressSpace(this);
     this.host.native.killReap(this.pid, Int32Array.from(this.threads));
     this.threads.clear();
+    this.freeSlots();
+  }
+
+  /** The stub is dead and reaped: none of its slots is mapped anywhere. */
+  private freeSlots(): void {
+    for (const slot of this.slots) this.host.freeSlot(slot);
+    this.slots.clear();
   }
 }

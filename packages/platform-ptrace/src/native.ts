@@ -81,6 +81,8 @@ export interface PtraceNative {
   trapInit(cyclesPerNs: number): void;
   trapCollect(ctl: number, regs: Uint32Array, out: Float64Array): number;
   trapWaitReady(ctl: number, timeoutMs: number): boolean;
+  /** Waits until a slot's thread has exited (tid word cleared); false on timeout. */
+  trapWaitExit(ctl: number, timeoutMs: number): boolean;
   /**
    * Index of a trapped (or dead) slot among ctls[0..n), or -1 on timeout;
    * ids holds the pid and tid of each slot's thread.

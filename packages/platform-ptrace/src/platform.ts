@@ -186,9 +186,26 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
   private controlBuffer: ArrayBuffer | null = null;
 
   allocSlot(): { slot: number; ctl: number } {
-    if (this.nextSlot >= SYSTRAP_SLOTS) throw new Error("out of systrap control slots");
-    const slot = this.nextSlot++;
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      if (this.nextSlot >= SYSTRAP_SLOTS) throw new Error("out of systrap control slots");
+      slot = this.nextSlot++;
+    }
     return { slot, ctl: this.controlBase + slot * SYSTRAP_SLOT_SIZE };
+  }
+
+  freeSlot(slot: number): void {
+    // Clear the control block so the next thread starts from a clean state.
+    new Uint8Array(this.controlBuffer!, slot * SYSTRAP_SLOT_SIZE, 4096).fill(0);
+    this.freeSlots.push(slot);
+  }
+
+  /** systrap slots whose thread is gone and which no stub maps (reused first). */
+  private readonly freeSlots: number[] = [];
+
+  /** Number of systrap control slots ever handed out (for tests). */
+  get slotsAllocated(): number {
+    return this.nextSlot - 1 - this.freeSlots.length;
   }
 
   waitAny(timeoutMs: number): Context | null {

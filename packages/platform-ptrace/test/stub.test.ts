@@ -253,3 +253,39 @@ describe.each(["systrap", "sysemu"] as const)("dead stubs (%s mode)", (mode) => 
     }
   });
 });
+
+describe("systrap control slots", () => {
+  it("are reused after a context or an address space is released", () => {
+    const platform = new PtracePlatform({ memoryFileSize: 2 ** 30, mode: "systrap" });
+    try {
+      // mov $39, %eax; syscall; jmp back
+      platform.memoryFile.chunk(0).set([0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7]);
+      const as = platform.newAddressSpace() as PtraceAddressSpace;
+      expect(as.mapFile(0x400000, 4096, 0, 5)).toBe(0);
+      for (let i = 0; i < 40; i++) {
+        const ctx = platform.newContext();
+        ctx.regs[32] = 0x400000;
+        expect(ctx.switch(as).kind).toBe("syscall");
+        ctx.release();
+        expect(platform.slotsAllocated).toBe(0);
+      }
+      const ctxs = [platform.newContext(), platform.newContext()];
+      for (const ctx of ctxs) {
+        ctx.regs[32] = 0x400000;
+        expect(ctx.switch(as).kind).toBe("syscall");
+      }
+      expect(platform.slotsAllocated).toBe(2);
+      // The slot of a released thread is no longer mapped in its stub.
+      const maps = readFileSync(`/proc/${as.pid}/maps`, "utf8");
+      let bytes = 0;
+      for (const m of maps.matchAll(/^(7fffd[0-9a-f]+)-([0-9a-f]+) /gm)) {
+        bytes += Number.parseInt(m[2]!, 16) - Number.parseInt(m[1]!, 16);
+      }
+      expect(bytes).toBe(4096 + 2 * 0x10000); // the globals page + 2 slots
+      as.release();
+      expect(platform.slotsAllocated).toBe(0);
+    } finally {
+      platform.release();
+    }
+  });
+});
