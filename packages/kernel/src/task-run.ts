@@ -127,7 +127,18 @@ function runSingle(k: Kernel, t: Task): void {
   for (let n = 1; ; n++) {
     t.state = RUNNING;
     const t0 = performance.now();
-    const trap = t.ctx.switch(t.mm.addressSpace, waitTimeout(k));
+    let trap: Trap;
+    try {
+      trap = t.ctx.switch(t.mm.addressSpace, waitTimeout(k));
+    } catch (e) {
+      // The host thread running the task died under us (killed from
+      // outside the Sentry): the process dies as if by SIGKILL.
+      if (!(e instanceof Error) || e.name !== "StubDiedError") throw e;
+      t.state = READY;
+      groupExit(k, t.tg, SIGKILL);
+      afterHandling(k, t, true);
+      return;
+    }
     t.cpuMs += performance.now() - t0;
     t.state = READY;
     handleTrap(k, t, trap);
