@@ -792,6 +792,16 @@ int32_t TrapDecode(systrap_ctl* c, user_regs_struct* regs, double* out) {
   out[1] = code;
   out[2] = (double)c->addr;
   out[3] = c->trapno == 14 ? (double)c->err : -1;
+  if (sig == SIGSYS && code == 1 /* SYS_SECCOMP */ && c->arch != 0xc000003eU /* AUDIT_ARCH_X86_64 */) {
+    // int $0x80: a 32-bit syscall. tsvisor has no ia32 emulation; Linux
+    // built without it raises SIGSEGV (SI_KERNEL) for int $0x80.
+    regs->orig_rax = (unsigned long)-1L;
+    out[0] = SIGSEGV;
+    out[1] = 0x80;  // SI_KERNEL
+    out[2] = 0;
+    out[3] = -1;
+    return kSignal;
+  }
   if (sig == SIGSYS && code == 1 /* SYS_SECCOMP */) {
     regs->orig_rax = (unsigned long)(long)c->syscall;
     regs->rax = (unsigned long)-ENOSYS;

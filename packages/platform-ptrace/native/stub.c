@@ -186,6 +186,7 @@ STUBH static void stub_handler(int sig, struct ksiginfo *si, struct kucontext *u
     c->signo = sig;
     c->code = si->code;
     c->syscall = si->syscall;
+    c->arch = si->arch;
     c->addr = si->addr;
     c->err = m->err;
     c->trapno = m->trapno;
@@ -279,7 +280,9 @@ static long install_systrap(void)
     struct sock_filter *f = tfilter;
     f[n++] = (struct sock_filter)LD_W(offsetof(struct seccomp_data, arch));
     f[n++] = (struct sock_filter)JEQ(AUDIT_ARCH_X86_64, 1, 0);
-    f[n++] = (struct sock_filter)RET(SECCOMP_RET_KILL_PROCESS);
+    /* A 32-bit syscall (int $0x80) from application code: the handler
+       reports it, the Sentry turns it into SIGSEGV (no ia32 emulation). */
+    f[n++] = (struct sock_filter)RET(SECCOMP_RET_TRAP);
     /* All stub code is in one 4 GiB window: compare the high half once. */
     f[n++] = (struct sock_filter)LD_W(IP_HI);
     f[n++] = (struct sock_filter)JEQ(gadget >> 32, 1, 0);

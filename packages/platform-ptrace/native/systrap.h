@@ -63,6 +63,7 @@ struct systrap_ctl {
     /* The thread's tid while it lives; the kernel clears it (and wakes the
        futex) when the thread exits (CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID). */
     unsigned int tid_word;
+    unsigned int arch; /* SIGSYS: si_arch (AUDIT_ARCH_*) */
 };
 
 #endif

@@ -204,7 +204,7 @@ export class PtraceAddressSpace implements AddressSpace {
       offset,
     ]);
     if (r < 0 && r > -4096) return r;
-    this.table.set(addr, addr + length, prot);
+    this.table.set(addr, addr + length, prot, offset);
     return 0;
   }
 

@@ -2,6 +2,7 @@ import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SEGV_PKUERR, SIGBUS, SIGSEGV } fr
 import type {
   AddressSpace,
   Context,
+  MemoryFile,
   FaultTrap,
   InterruptedTrap,
   SignalTrap,
@@ -19,11 +20,14 @@ import {
   REG_ES,
   REG_FS,
   REG_GS,
+  REG_ORIG_RAX,
   REG_RIP,
   REG_SS,
   regU64,
+  setReg,
 } from "@tsvisor/platform";
 import { type PtraceAddressSpace, StubDiedError, type StubThread } from "./address-space.js";
+import type { MappingTable } from "./mapping-table.js";
 import {
   type PtraceNative,
   STOP_EXITED,
@@ -45,6 +49,7 @@ export interface ContextHost {
   /** systrap: the control file's address in the Sentry (its globals page first). */
   readonly controlBase: number;
   readonly kickSignal: number;
+  readonly memoryFile: MemoryFile;
   readonly fpStateSize: number;
   /** Selector/flag template (from the anchor stub). */
   readonly template: Uint32Array;
@@ -242,7 +247,10 @@ export class PtraceContext implements Context {
     this.state = "stopped";
     switch (kind) {
       case STOP_SYSCALL:
-        this.trap = this.syscallTrap;
+        this.trap =
+          this.cur !== null && this.cur.slot < 0 && this.isInt80()
+            ? this.int80()
+            : this.syscallTrap;
         break;
       case STOP_SIGNAL:
         this.trap = this.classify(this.out[0]!, this.out[1]!, this.out[2]!, this.out[3]!);
@@ -268,6 +276,38 @@ export class PtraceContext implements Context {
         throw new Error(`unexpected stop kind ${kind} of stub thread ${this.cur?.tid}`);
     }
     return this.trap;
+  }
+
+  /**
+   * Whether the PTRACE_SYSEMU stop came from `int $0x80` (cd 80) rather than
+   * `syscall` (0f 05): both stop the same way, so read the two bytes before
+   * rip through the memory file. (Under systrap, seccomp tells by the arch.)
+   */
+  private isInt80(): boolean {
+    const rip = regU64(this.regs, REG_RIP);
+    const table = this.curAS?.table;
+    if (table === undefined || rip < 2) return false;
+    return this.codeByte(table, rip - 2) === 0xcd && this.codeByte(table, rip - 1) === 0x80;
+  }
+
+  private codeByte(table: MappingTable, addr: number): number {
+    const off = table.offsetAt(addr);
+    if (off < 0) return -1;
+    const mf = this.host.memoryFile;
+    return mf.chunk(Math.floor(off / mf.chunkSize))[off % mf.chunkSize]!;
+  }
+
+  /**
+   * `int $0x80` is a 32-bit syscall; tsvisor has no ia32 emulation, and
+   * Linux built without it raises SIGSEGV with si_code SI_KERNEL.
+   */
+  private int80(): Trap {
+    const s = this.signalTrap;
+    s.signo = SIGSEGV;
+    s.code = 0x80; // SI_KERNEL
+    s.addr = 0;
+    setReg(this.regs, REG_ORIG_RAX, -1);
+    return s;
   }
 
   /**

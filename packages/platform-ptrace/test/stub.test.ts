@@ -12,7 +12,12 @@ const MARKER = `/tmp/tsvisor-ptrace-marker-${process.pid}`;
 
 const PROGRAMS = `
   .text
-  .globl getpid_prog, exit_prog, open_prog, path, gadget_prog
+  .globl getpid_prog, exit_prog, open_prog, path, gadget_prog, int80_prog, int80_after
+int80_prog:
+  mov $20, %eax
+  int $0x80
+int80_after:
+  ud2
 gadget_prog:
   mov $9, %eax
   mov $0x10000000, %edi
@@ -179,6 +184,18 @@ describe.each(["systrap", "sysemu"] as const)("ptrace stubs (%s mode)", (mode) =
       expect(regBig(ctx.regs, REG_RAX)).toBe(2n ** 64n - 38n);
     }
     expect(alive(as.pid)).toBe(true);
+  });
+
+  it("reports int $0x80 (a 32-bit syscall) as SIGSEGV/SI_KERNEL, not as a syscall", () => {
+    const as = h.newAddressSpace() as PtraceAddressSpace;
+    const ctx = h.newContext("int80_prog");
+    const t = ctx.switch(as);
+    expect(t.kind).toBe("signal");
+    expect(t.kind === "signal" && [t.signo, t.code]).toEqual([11, 0x80]);
+    expect(alive(as.pid)).toBe(true);
+    // A 64-bit syscall right after still works.
+    h.start(ctx, "getpid_prog");
+    expect(ctx.switch(as).kind).toBe("syscall");
   });
 
   it("leaves no stub process behind when the Node process is killed with SIGKILL", async () => {
