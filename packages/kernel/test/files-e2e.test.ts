@@ -25,6 +25,7 @@ const SOURCE = String.raw`#define _GNU_SOURCE
 #include <sys/uio.h>
 #include <sys/file.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <linux/falloc.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
@@ -198,6 +199,31 @@ int main(void) {
   R(posix_fadvise(fp[0], 0, 0, POSIX_FADV_NORMAL));
   R(fallocate(fp[1], 0, 0, 1));
   R(unlink("fa"));
+  /* extended attributes */
+  int xf = open("xa", O_RDWR | O_CREAT, 0644);
+  R(setxattr("xa", "user.color", "blue", 4, 0));
+  R(getxattr("xa", "user.color", NULL, 0));
+  R(getxattr("xa", "user.color", buf, 2));
+  R(getxattr("xa", "user.color", buf, sizeof buf));
+  R(setxattr("xa", "user.color", "red", 3, XATTR_CREATE));
+  R(setxattr("xa", "user.size", "1", 1, XATTR_REPLACE));
+  R(fsetxattr(xf, "user.color", "green", 5, XATTR_REPLACE));
+  R(fgetxattr(xf, "user.color", buf, sizeof buf));
+  printf("value=%.5s\n", buf);
+  R(listxattr("xa", NULL, 0));
+  R(listxattr("xa", buf, sizeof buf));
+  printf("names=%s\n", buf);
+  R(getxattr("xa", "user.none", buf, sizeof buf));
+  R(setxattr("xa", "bogus.ns", "x", 1, 0));
+  R(setxattr("xa", "user.x", "x", 1, 99));
+  R(removexattr("xa", "user.color"));
+  R(removexattr("xa", "user.color"));
+  R(listxattr("xa", buf, sizeof buf));
+  R(symlink("xa", "xl"));
+  R(lsetxattr("xl", "user.a", "1", 1, 0));
+  R(getxattr("nonexistent", "user.a", buf, sizeof buf));
+  R(unlink("xl"));
+  R(unlink("xa"));
   /* cleanup */
   R(unlink("g"));
   R(unlink("ld"));

@@ -339,4 +339,14 @@ export abstract class Inode {
   setxattr(_name: string, _value: Uint8Array): number {
     return -EOPNOTSUPP;
   }
+
+  /** Names of the extended attributes, or -EOPNOTSUPP when the file system has none. */
+  listxattr(): string[] | number {
+    return -EOPNOTSUPP;
+  }
+
+  /** Removes an extended attribute (-ENODATA when absent). */
+  removexattr(_name: string): number {
+    return -EOPNOTSUPP;
+  }
 }

@@ -18,6 +18,8 @@ import type { FsCreds, Inode, SetAttr, StatData, Timespec } from "./inode.js";
 import { now } from "./inode.js";
 import {
   AT_EACCESS,
+  E2BIG,
+  ERANGE,
   EACCES,
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -31,6 +33,7 @@ import {
   EINVAL,
   EISDIR,
   ELOOP,
+  ENODATA,
   ENOENT,
   ENOTDIR,
   ENOTEMPTY,
@@ -917,4 +920,76 @@ export function getcwd(t: VfsTask): string | number {
 /** The absolute path of a location as task `t` sees it (for /proc/PID/fd, getcwd). */
 export function pathOf(t: VfsTask, loc: Location): string | number {
   return walker(t).pathOf(loc);
+}
+
+/** xattr(7) limits: XATTR_NAME_MAX and XATTR_SIZE_MAX. */
+const XATTR_NAME_MAX = 255;
+const XATTR_SIZE_MAX = 65536;
+/** setxattr(2) flags. */
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+
+/**
+ * Checks an attribute name and the caller's right to read or write it
+ * (xattr(7)): a known namespace ("user.", "trusted.", "security.";
+ * "system." is EOPNOTSUPP — no POSIX ACLs), "trusted." only for root, and
+ * "user." attributes only on regular files and directories, with read or
+ * write permission on the file.
+ */
+function xattrAccess(t: VfsTask, loc: Location, name: string, write: boolean): number {
+  if (name.length === 0 || name.length > XATTR_NAME_MAX) return -ERANGE;
+  if (name.startsWith("trusted.")) return t.creds.euid === 0 ? 0 : write ? -EPERM : -ENODATA;
+  if (name.startsWith("security.")) return write && t.creds.euid !== 0 ? -EPERM : 0;
+  if (!name.startsWith("user.")) return -EOPNOTSUPP;
+  const type = loc.inode.fileType;
+  if (type !== S_IFREG && type !== S_IFDIR) return write ? -EPERM : -ENODATA;
+  return permission(loc.inode, t.creds, write ? MAY_WRITE : MAY_READ);
+}
+
+/** getxattr(2): the value (the syscall layer applies size 0 / ERANGE). */
+export function getxattrAt(t: VfsTask, loc: Location, name: string): Uint8Array | number {
+  const r = xattrAccess(t, loc, name, false);
+  if (r < 0) return r;
+  return loc.inode.getxattr(name);
+}
+
+/**
+ * setxattr(2): "EEXIST XATTR_CREATE was specified, and the attribute exists
+ * already"; "ENODATA XATTR_REPLACE was specified, and the attribute does
+ * not exist"; "E2BIG The size of name or value exceeds a
+ * filesystem-specific limit."
+ */
+export function setxattrAt(
+  t: VfsTask,
+  loc: Location,
+  name: string,
+  value: Uint8Array,
+  flags: number,
+): number {
+  if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) return -EINVAL;
+  if (value.length > XATTR_SIZE_MAX) return -E2BIG;
+  if (loc.mount.readOnly) return -EROFS;
+  const r = xattrAccess(t, loc, name, true);
+  if (r < 0) return r;
+  const cur = loc.inode.getxattr(name);
+  const exists = typeof cur !== "number";
+  if (typeof cur === "number" && cur !== -ENODATA) return cur;
+  if (flags & XATTR_CREATE && exists) return -EEXIST;
+  if (flags & XATTR_REPLACE && !exists) return -ENODATA;
+  return loc.inode.setxattr(name, value);
+}
+
+/** listxattr(2): the names the caller may see. */
+export function listxattrAt(t: VfsTask, loc: Location): string[] | number {
+  const names = loc.inode.listxattr();
+  if (typeof names === "number") return names;
+  return t.creds.euid === 0 ? names : names.filter((n) => !n.startsWith("trusted."));
+}
+
+/** removexattr(2). */
+export function removexattrAt(t: VfsTask, loc: Location, name: string): number {
+  if (loc.mount.readOnly) return -EROFS;
+  const r = xattrAccess(t, loc, name, true);
+  if (r < 0) return r;
+  return loc.inode.removexattr(name);
 }

@@ -442,4 +442,18 @@ export class OverlayInode extends Inode {
     if (r < 0) return r;
     return this.upper!.setxattr(name, value);
   }
+
+  override listxattr(): string[] | number {
+    const r = this.real.listxattr();
+    // A host lower without xattr support lists nothing rather than failing.
+    if (typeof r === "number") return this.upper ? r : [];
+    return r.filter((n) => !n.startsWith("trusted.overlay."));
+  }
+
+  override removexattr(name: string): number {
+    if (name.startsWith("trusted.overlay.")) return -61; // ENODATA
+    const r = this.copyUp();
+    if (r < 0) return r;
+    return this.upper!.removexattr(name);
+  }
 }

@@ -391,6 +391,17 @@ export class TmpfsInode extends Inode {
   override setxattr(name: string, value: Uint8Array): number {
     if (!this.xattrs) this.xattrs = new Map();
     this.xattrs.set(name, value.slice());
+    this.ctime = now();
+    return 0;
+  }
+
+  override listxattr(): string[] | number {
+    return this.xattrs ? [...this.xattrs.keys()] : [];
+  }
+
+  override removexattr(name: string): number {
+    if (!this.xattrs?.delete(name)) return -ENODATA;
+    this.ctime = now();
     return 0;
   }
 }

@@ -70,6 +70,7 @@ import type { Iovec } from "@tsvisor/mm";
 import { copyInPath, fdTable, mem, sendSigpipe, vtask } from "./file-common.js";
 import { dirSyscalls } from "./sys-dir.js";
 import { socketSyscalls } from "./sys-socket.js";
+import { xattrSyscalls } from "./sys-xattr.js";
 import { eventfdSyscalls, readSignalfd } from "./sys-eventfd.js";
 import { dropLocksOf, fcntlSyscalls } from "./sys-fcntl.js";
 import { ioctlSyscalls } from "./sys-ioctl.js";
@@ -688,8 +689,8 @@ export const ioSyscalls: readonly SyscallEntry[] = [
 /**
  * Every file-system syscall of the sys-file, sys-stat, sys-dir, sys-fcntl,
  * sys-pipe, sys-ioctl, sys-poll (poll, select, epoll), sys-eventfd
- * (eventfd, timerfd, signalfd) and sys-socket (AF_UNIX) modules, for the
- * kernel's table.
+ * (eventfd, timerfd, signalfd), sys-socket (AF_UNIX) and sys-xattr
+ * modules, for the kernel's table.
  */
 export const fileSyscalls: readonly SyscallEntry[] = [
   ...ioSyscalls,
@@ -701,4 +702,5 @@ export const fileSyscalls: readonly SyscallEntry[] = [
   ...pollSyscalls,
   ...eventfdSyscalls,
   ...socketSyscalls,
+  ...xattrSyscalls,
 ];
