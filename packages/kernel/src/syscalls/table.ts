@@ -9,6 +9,15 @@
  * Inspired by gVisor's pkg/sentry/syscalls/linux/linux64.go.
  */
 import { ENOSYS, EPERM, SYSCALL_NAMES } from "@tsvisor/abi";
+import {
+  sysCapget,
+  sysCapset,
+  sysMlock,
+  sysMlock2,
+  sysMlockall,
+  sysMunlockall,
+  sysPersonality,
+} from "./sys-capability.js";
 import { sysFutex, sysRestartSyscall } from "./sys-futex.js";
 import {
   sysGetegid,
@@ -284,6 +293,15 @@ export const coreSyscalls: readonly SyscallEntry[] = [
   P("recvmsg", sysRecvmsg, "SCM_RIGHTS only; no credentials."),
   P("getsockopt", sysGetsockopt, "SOL_SOCKET basics."),
   P("setsockopt", sysSetsockopt, "Accepted without effect."),
+  // Capabilities, personality, memory locking.
+  P("capget", sysCapget, "uid 0 holds every capability, others none."),
+  P("capset", sysCapset, "Can only keep or drop what uid 0 implies."),
+  P("personality", sysPersonality, "Recorded only; no behaviour changes."),
+  P("mlock", sysMlock, "Memory is never paged out: always succeeds."),
+  P("munlock", sysMlock, "No-op."),
+  P("mlock2", sysMlock2, "Memory is never paged out: always succeeds."),
+  P("mlockall", sysMlockall, "Memory is never paged out: always succeeds."),
+  S("munlockall", sysMunlockall),
   // Refused on purpose.
   U("ptrace", "Not supported inside the sandbox.", EPERM),
   U("reboot", "The sandbox cannot be rebooted.", EPERM),
