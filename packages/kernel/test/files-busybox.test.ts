@@ -3,7 +3,15 @@
  * as real programs use them (ls, cat, sort, wc, cp, mv, rm, mkdir, find,
  * pipes through sh).
  */
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  rmSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -40,6 +48,7 @@ async function runUnder(
     closeSync(out);
     closeSync(err);
     platform.release();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -3,7 +3,7 @@
  * under tsvisor (stdout to a host file through the stdio passthrough); the
  * outputs must be identical, errnos included. Linux is the oracle.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { closeSync, rmSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -258,6 +258,7 @@ async function runUnder(
     closeSync(out);
     closeSync(err);
     platform.release();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
