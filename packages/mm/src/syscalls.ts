@@ -151,14 +151,22 @@ function gapTopDown(mm: MemoryManager, len: number, low: number, high: number): 
   const a = mm.vmas.a;
   let i = mm.vmas.indexAfter(high);
   let gapEnd = high;
-  if (i < a.length) gapEnd = Math.min(gapEnd, startGap(a[i]!));
-  for (i = i - 1; ; i--) {
-    const gapStart = i >= 0 ? Math.max(a[i]!.end, low) : low;
+  if (i < a.length) {
+    const g = startGap(a[i]!);
+    if (g < gapEnd) gapEnd = g;
+  }
+  // The hot loop of mmap placement: no calls, no Math.min/max.
+  for (i = i - 1; i >= 0; i--) {
+    const v = a[i]!;
+    const end = v.end;
+    const gapStart = end > low ? end : low;
     if (gapEnd - gapStart >= len) return gapEnd - len;
-    if (i < 0) return -ENOMEM;
-    gapEnd = Math.min(gapEnd, startGap(a[i]!));
+    let g = v.start;
+    if ((v.flags & VMA_GROWSDOWN) !== 0) g = g > STACK_GUARD_GAP ? g - STACK_GUARD_GAP : 0;
+    if (g < gapEnd) gapEnd = g;
     if (gapEnd <= low) return -ENOMEM;
   }
+  return gapEnd - low >= len ? gapEnd - len : -ENOMEM;
 }
 
 /** The lowest free range of `len` bytes inside `[low, high)` (unmapped_area); or -ENOMEM. */
