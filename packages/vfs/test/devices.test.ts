@@ -159,6 +159,7 @@ function pipeFds(): [number, number] {
   // Opening a FIFO O_RDWR never blocks on Linux; then the (blocking) read end opens at once.
   const w = fs.openSync(p, fs.constants.O_RDWR);
   const r = fs.openSync(p, fs.constants.O_RDONLY);
+  fs.rmSync(dir, { recursive: true }); // the open ends outlive the name
   return [r, w];
 }
 
