@@ -159,7 +159,7 @@ function gapTopDown(mm: MemoryManager, len: number, low: number, high: number): 
   for (i = i - 1; i >= 0; i--) {
     const v = a[i]!;
     const end = v.end;
-    const gapStart = end > low ? end : low;
+    const gapStart = Math.max(end, low);
     if (gapEnd - gapStart >= len) return gapEnd - len;
     let g = v.start;
     if ((v.flags & VMA_GROWSDOWN) !== 0) g = g > STACK_GUARD_GAP ? g - STACK_GUARD_GAP : 0;
