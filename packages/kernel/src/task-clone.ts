@@ -36,7 +36,7 @@ import {
   EPERM,
   SS_DISABLE,
 } from "@tsvisor/abi";
-import { REG_FS_BASE, REG_RAX, REG_RSP, setReg } from "@tsvisor/platform";
+import { type Context, HostError, REG_FS_BASE, REG_RAX, REG_RSP, setReg } from "@tsvisor/platform";
 import type { Kernel } from "./kernel.js";
 import { PidFd } from "./pidfd.js";
 import { block, type Block } from "./syscalls/syscall.js";
@@ -108,18 +108,29 @@ export function clone(k: Kernel, parent: Task, args: CloneArgs): number | Block 
     // Done before anything is created, so a fault leaves nothing behind.
     if (parent.mm.copyOut(args.parentTid, tidBytes) !== 4) return -EFAULT;
   }
+  // Host resources (a new address space, a stub thread or vCPU) can run
+  // out: like fork(2)'s "EAGAIN A system-imposed limit ... was encountered".
   let mm = parent.mm;
   if ((f & CLONE_VM) === 0) {
-    const forked = parent.mm.fork();
+    let forked: typeof mm | number;
+    try {
+      forked = parent.mm.fork();
+    } catch (e) {
+      if (!(e instanceof HostError)) throw e;
+      return -EAGAIN;
+    }
     if (typeof forked === "number") return forked;
     mm = forked;
   }
   let pidfdNum = -1;
-  if ((f & CLONE_PIDFD) !== 0 && (f & CLONE_THREAD) === 0) {
-    // The fd is installed first so a failure leaves no process behind.
-    pidfdNum = -1;
+  let ctx: Context;
+  try {
+    ctx = k.platform.newContext();
+  } catch (e) {
+    if (!(e instanceof HostError)) throw e;
+    if (mm !== parent.mm) mm.release();
+    return -EAGAIN;
   }
-  const ctx = k.platform.newContext();
   ctx.regs.set(parent.ctx.regs);
   setReg(ctx.regs, REG_RAX, 0);
   if (args.stack !== 0) setReg(ctx.regs, REG_RSP, args.stack);
