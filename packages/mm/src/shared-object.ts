@@ -57,9 +57,21 @@ export class SharedObject {
     }
   }
 
-  /** A new shared anonymous object of `pages` pages (zero-filled on demand). */
-  static anonymous(allocator: MemoryFileAllocator, pages: number): SharedObject {
-    return new SharedObject(allocator, null, pages);
+  /** Bytes this object charges to the sandbox's commit limit (shmem accounting). */
+  private charged = 0;
+
+  /**
+   * A new shared anonymous object of `pages` pages (zero-filled on demand),
+   * charging its size to the commit limit unless `noReserve` (the caller
+   * checked the limit).
+   */
+  static anonymous(allocator: MemoryFileAllocator, pages: number, noReserve = false): SharedObject {
+    const o = new SharedObject(allocator, null, pages);
+    if (!noReserve) {
+      o.charged = pages * PAGE_SIZE;
+      allocator.committedBytes += o.charged;
+    }
+    return o;
   }
 
   /** The sandbox-wide page cache of `file`, created on first use. */
@@ -193,6 +205,8 @@ export class SharedObject {
     this.writeback();
     for (const e of this.pages.values()) this.allocator.decRef(e - (e & DIRTY), 1);
     this.pages.clear();
+    this.allocator.committedBytes -= this.charged;
+    this.charged = 0;
     if (this.file !== null && this.allocator.fileObjects.get(this.file) === this) {
       this.allocator.fileObjects.delete(this.file);
     }

@@ -316,7 +316,7 @@ export function mmap(mm: MemoryManager, req: MmapRequest): number {
     obj =
       file !== null
         ? SharedObject.forFile(mm.allocator, file)
-        : SharedObject.anonymous(mm.allocator, len / PAGE_SIZE);
+        : SharedObject.anonymous(mm.allocator, len / PAGE_SIZE, (vflags & VMA_NORESERVE) !== 0);
     obj.ref();
   }
   if (fixed) {

@@ -70,17 +70,13 @@ export class Vma {
   anonForked = false;
 
   /**
-   * Bytes this VMA commits against the sandbox limit: VMAs with Linux's
-   * VM_ACCOUNT (private writable memory not mapped MAP_NORESERVE, which
-   * stays charged after mprotect removes PROT_WRITE), and shared anonymous
-   * memory (Linux charges its shmem object) unless MAP_NORESERVE.
+   * Bytes this VMA commits against the sandbox limit: its size if it has
+   * Linux's VM_ACCOUNT (private writable memory not mapped MAP_NORESERVE,
+   * which stays charged after mprotect removes PROT_WRITE). Shared anonymous
+   * memory is charged once by its SharedObject, however many VMAs map it.
    */
   get charge(): number {
-    if ((this.flags & VMA_ACCOUNT) !== 0) return this.end - this.start;
-    if (this.obj !== null && this.obj.file === null && (this.flags & VMA_NORESERVE) === 0) {
-      return this.end - this.start;
-    }
-    return 0;
+    return (this.flags & VMA_ACCOUNT) !== 0 ? this.end - this.start : 0;
   }
 
   /** A copy of this VMA with another range (takes a reference on `obj`). */

@@ -140,6 +140,24 @@ describe("fork: copy-on-write", () => {
     checkAll(allocator, [mm, child]);
   });
 
+  it("charges shared anonymous memory once, however many processes map it", () => {
+    const { mm, allocator } = newEnv({ limitBytes: 10 * P });
+    const s = mm.mmap({ addr: 0, length: 6 * P, prot: RW, flags: MAP_SHARED | MAP_ANONYMOUS });
+    expect(s).toBeGreaterThan(0);
+    expect(allocator.committedBytes).toBe(6 * P);
+    const c1 = forked(mm);
+    const c2 = forked(mm);
+    expect(allocator.committedBytes).toBe(6 * P);
+    expect(mm.mmap({ addr: 0, length: 5 * P, prot: RW, flags: MAP_SHARED | MAP_ANONYMOUS })).toBe(
+      -ENOMEM,
+    );
+    mm.release();
+    c1.release();
+    expect(allocator.committedBytes).toBe(6 * P);
+    c2.release();
+    expect(allocator.committedBytes).toBe(0);
+  });
+
   it("fails with ENOMEM when the child's commit charge passes the sandbox limit", () => {
     const { mm } = newEnv({ limitBytes: 10 * P });
     mm.mmap({ addr: BASE, length: 6 * P, prot: RW, flags: ANON | MAP_FIXED });
