@@ -24,7 +24,7 @@ import { execve } from "./task-exec.js";
 import { addUser } from "./task-exit.js";
 import { runLoop } from "./task-run.js";
 import { sendToGroup } from "./task-signals.js";
-import { ThreadGroup } from "./thread-group.js";
+import { hostRlimits, ThreadGroup } from "./thread-group.js";
 import { TimerQueue } from "./timer.js";
 import type { WakeReason } from "./waiter.js";
 
@@ -272,7 +272,8 @@ export class Kernel {
     const tgid = this.pidns.allocate();
     const session = new Session(tgid, null);
     const pg = new ProcessGroup(tgid, session);
-    const tg = new ThreadGroup(tgid, null, reaper, pg);
+    const tg = new ThreadGroup(tgid, null, reaper, pg, hostRlimits());
+    files.fdTable.nofile = Math.min(tg.rlimits[7]!.cur, 1 << 20);
     reaper.children.add(tg);
     session.leader = tg;
     this.pidns.sessions.set(tgid, session);

@@ -259,6 +259,10 @@ function commit(k: Kernel, t: Task, p: PreparedExec): number {
   t.robustListLen = 0;
 
   const mm = k.services.newMemory();
+  // The memory limits follow the process's rlimits (RLIMIT_AS/STACK/DATA).
+  mm.limits.addressSpaceBytes = tg.rlimits[9]!.cur;
+  mm.limits.stackBytes = tg.rlimits[3]!.cur;
+  mm.limits.dataBytes = tg.rlimits[2]!.cur;
   const loaded = load(k, t, mm, p);
   p.file.close();
   p.interp?.file.close();

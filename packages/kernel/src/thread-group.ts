@@ -8,6 +8,7 @@
  *
  * Inspired by gVisor's pkg/sentry/kernel/thread_group.go.
  */
+import { readFileSync } from "node:fs";
 import { PendingSignals } from "./signals.js";
 import type { ProcessGroup } from "./session.js";
 import type { Task } from "./task.js";
@@ -35,6 +36,30 @@ export function defaultRlimits(): Rlimit[] {
   l[12] = { cur: 819200, max: 819200 }; // RLIMIT_MSGQUEUE
   l[13] = { cur: 0, max: 0 }; // RLIMIT_NICE
   l[14] = { cur: 0, max: 0 }; // RLIMIT_RTPRIO
+  return l;
+}
+
+/**
+ * The limits of the process that runs the Sentry, from /proc/self/limits,
+ * so a sandboxed program starts with the limits it would have natively
+ * (falls back to {@link defaultRlimits} where unreadable).
+ */
+export function hostRlimits(): Rlimit[] {
+  const l = defaultRlimits();
+  try {
+    const lines = readFileSync("/proc/self/limits", "latin1").split("\n").slice(1);
+    lines.forEach((line, i) => {
+      if (i >= RLIM_NLIMITS) return;
+      const m = /^.{26}(\S+)\s+(\S+)/.exec(line);
+      if (m === null) return;
+      const v = (x: string): number => (x === "unlimited" ? Number.POSITIVE_INFINITY : Number(x));
+      const cur = v(m[1]!);
+      const max = v(m[2]!);
+      if (!Number.isNaN(cur) && !Number.isNaN(max)) l[i] = { cur, max };
+    });
+  } catch {
+    // Not Linux, or no procfs: the defaults stand.
+  }
   return l;
 }
 
