@@ -224,6 +224,18 @@ int main(void) {
   R(getxattr("nonexistent", "user.a", buf, sizeof buf));
   R(unlink("xl"));
   R(unlink("xa"));
+  /* O_TMPFILE */
+  int tf = open(".", O_TMPFILE | O_RDWR, 0600);
+  R(tf >= 0);
+  R(write(tf, "tmp", 3));
+  R(fstat(tf, &st));
+  printf("tmp nlink=%ld mode=%o\n", (long)st.st_nlink, st.st_mode);
+  R(linkat(tf, "", AT_FDCWD, "tmpnamed", AT_EMPTY_PATH));
+  R(stat("tmpnamed", &st));
+  printf("named nlink=%ld size=%ld\n", (long)st.st_nlink, (long)st.st_size);
+  R(open(".", O_TMPFILE | O_RDONLY, 0600));
+  R(open("tmpnamed", O_TMPFILE | O_RDWR, 0600));
+  R(unlink("tmpnamed"));
   /* cleanup */
   R(unlink("g"));
   R(unlink("ld"));

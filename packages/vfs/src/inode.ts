@@ -279,6 +279,17 @@ export abstract class Inode {
     return -EPERM;
   }
 
+  /**
+   * Creates an unnamed regular file in this directory's file system
+   * (open(2) O_TMPFILE): nlink 0 until linkat(2) gives it a name.
+   */
+  createTmpfile(_mode: number, _creds: FsCreds): Inode | number {
+    return -EOPNOTSUPP;
+  }
+
+  /** Whether linkat(2) may give this nlink-0 file a name (an O_TMPFILE file opened without O_EXCL). */
+  linkable = false;
+
   /** Adds a hard link `name` to `target`. Preconditions as createChild. */
   link(_name: string, _target: Inode): number {
     return -EPERM;

@@ -53,6 +53,7 @@ import {
   O_NOFOLLOW,
   O_PATH,
   O_RDONLY,
+  O_RDWR,
   O_TMPFILE,
   O_TRUNC,
   O_WRONLY,
@@ -219,7 +220,7 @@ export function openat(
   flags: number,
   mode: number,
 ): FileDescription | number {
-  if ((flags & O_TMPFILE) === O_TMPFILE) return -EOPNOTSUPP;
+  if ((flags & O_TMPFILE) === O_TMPFILE) return openTmpfile(t, dirfd, path, flags, mode);
   // open(2), since Linux 6.4: O_CREAT with O_DIRECTORY fails with EINVAL.
   if (flags & O_CREAT && flags & O_DIRECTORY) return -EINVAL;
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -303,6 +304,43 @@ export function openat(
   }
   const fileFlags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
   return makeFile(w, loc, fileFlags, fullPath);
+}
+
+/**
+ * open(2) O_TMPFILE: "Create an unnamed temporary regular file. The
+ * pathname argument specifies a directory"; "EINVAL ... O_TMPFILE and
+ * neither O_WRONLY nor O_RDWR"; "EOPNOTSUPP The filesystem containing
+ * pathname does not support O_TMPFILE". Without O_EXCL the file may later
+ * be linked into the file system with linkat(2).
+ */
+function openTmpfile(
+  t: VfsTask,
+  dirfd: number,
+  path: string,
+  flags: number,
+  mode: number,
+): FileDescription | number {
+  const acc = flags & O_ACCMODE;
+  if (acc !== O_WRONLY && acc !== O_RDWR) return -EINVAL;
+  const dir = lookupAt(t, dirfd, path, true);
+  if (typeof dir === "number") return dir;
+  if (!dir.inode.isDir) return -ENOTDIR;
+  if (dir.mount.readOnly) return -EROFS;
+  const perm = mayCreate(dir, t.creds);
+  if (perm < 0) return perm;
+  const inode = dir.inode.createTmpfile(mode & ~t.fs.umask & 0o7777, t.creds);
+  if (typeof inode === "number") return inode;
+  inode.linkable = (flags & O_EXCL) === 0;
+  const w = walker(t);
+  const dirPath = w.pathOf(dir);
+  const fileFlags =
+    (flags & ~(O_TMPFILE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE | acc;
+  return makeFile(
+    w,
+    { mount: dir.mount, inode },
+    fileFlags,
+    `${joinPath(dirPath, "#tmpfile")} (deleted)`,
+  );
 }
 
 /** mkdir(2)/mkdirat(2). */
@@ -558,7 +596,7 @@ export function linkat(
   if (perm < 0) return perm;
   // link(2): "EPERM oldpath is a directory."
   if (old.inode.isDir) return -EPERM;
-  if (old.inode.stat().nlink === 0) return -ENOENT;
+  if (old.inode.stat().nlink === 0 && !old.inode.linkable) return -ENOENT;
   return p.dir.inode.link(p.name, old.inode);
 }
 

@@ -324,8 +324,28 @@ export class OverlayInode extends Inode {
     return child;
   }
 
+  override createTmpfile(mode: number, creds: FsCreds): Inode | number {
+    const r0 = this.copyUp();
+    if (r0 < 0) return r0;
+    const up = this.upper!.createTmpfile(mode, creds);
+    if (typeof up === "number") return up;
+    return new OverlayInode(this.fs, this, "", up, null);
+  }
+
   override link(name: string, target: Inode): number {
     const t = target as OverlayInode;
+    if (t.name === "" && t.upper) {
+      // An O_TMPFILE file getting its first name.
+      const hadWhiteout = this.clearWhiteout(name);
+      const r = this.upper!.link(name, t.upper);
+      if (r < 0 && hadWhiteout) this.makeWhiteout(name);
+      if (r === 0) {
+        t.parent = this;
+        t.name = name;
+        this.children.set(name, t);
+      }
+      return r;
+    }
     let r = this.copyUp();
     if (r < 0) return r;
     r = t.copyUp();

@@ -248,6 +248,13 @@ export class TmpfsInode extends Inode {
     return child;
   }
 
+  override createTmpfile(mode: number, creds: FsCreds): Inode | number {
+    if (!this.children) return -ENOTDIR;
+    const f = new TmpfsInode(this.fs, S_IFREG | (mode & 0o7777), creds.euid, creds.egid);
+    f.nlink = 0;
+    return f;
+  }
+
   override link(name: string, target: Inode): number {
     if (!this.children) return -ENOTDIR;
     if (this.children.has(name)) return -EEXIST;

@@ -185,3 +185,29 @@ describe("tmpfs", () => {
     expect(st(t, "/m").mode & 0o777).toBe(0o600);
   });
 });
+
+describe("O_TMPFILE", () => {
+  const O_TMPFILE = 0o20200000;
+  const AT_EMPTY_PATH = 0x1000;
+
+  it("creates an unnamed file that linkat(AT_EMPTY_PATH) can name, unless O_EXCL", () => {
+    const t = tmpTask();
+    mkdirat(t, AT_FDCWD, "/d", 0o755);
+    expect(openat(t, AT_FDCWD, "/d", O_TMPFILE | O_RDONLY, 0o600)).toBe(-EINVAL);
+    const f = openat(t, AT_FDCWD, "/d", O_TMPFILE | O_RDWR, 0o600);
+    if (typeof f === "number") throw new Error(`O_TMPFILE: ${f}`);
+    expect(f.write(text("secret"))).toBe(6);
+    const st = f.stat();
+    expect(typeof st !== "number" && st.nlink).toBe(0);
+    expect(typeof st !== "number" && st.mode).toBe(0o100600);
+    const fd = t.fdTable.install(f, false);
+    expect(linkat(t, fd, "", AT_FDCWD, "/d/named", AT_EMPTY_PATH)).toBe(0);
+    expect(readAll(open(t, "/d/named"))).toBe("secret");
+    expect(st && fstatat(t, AT_FDCWD, "/d/named", 0)).toMatchObject({ nlink: 1 });
+    const g = openat(t, AT_FDCWD, "/d", O_TMPFILE | O_RDWR | 0o200 /* O_EXCL */, 0o600);
+    if (typeof g === "number") throw new Error(`O_TMPFILE|O_EXCL: ${g}`);
+    const gfd = t.fdTable.install(g, false);
+    expect(linkat(t, gfd, "", AT_FDCWD, "/d/never", AT_EMPTY_PATH)).toBe(-ENOENT);
+    expect(openat(t, AT_FDCWD, "/d/named", O_TMPFILE | O_RDWR, 0o600)).toBe(-20); // ENOTDIR
+  });
+});

@@ -666,12 +666,7 @@ export const ioSyscalls: readonly SyscallEntry[] = [
   supported(SYS_truncate, "truncate", sysTruncate),
   supported(SYS_ftruncate, "ftruncate", sysFtruncate),
   supported(SYS_creat, "creat", sysCreat),
-  partial(
-    SYS_openat,
-    "openat",
-    sysOpenat,
-    "O_TMPFILE is EOPNOTSUPP; FIFOs open only when the kernel registers a FIFO opener.",
-  ),
+  partial(SYS_openat, "openat", sysOpenat, "O_TMPFILE is EOPNOTSUPP on host mounts."),
   supported(SYS_preadv, "preadv", sysPreadv),
   supported(SYS_pwritev, "pwritev", sysPwritev),
   partial(SYS_preadv2, "preadv2", sysPreadv2, "RWF_* flags are accepted as hints."),
