@@ -16,6 +16,7 @@ import type { FdTable, FsContext, TaskMemory } from "./interfaces.js";
 import type { ExecFile } from "./loader/elf.js";
 import { FutexTable } from "./futex.js";
 import { PidNamespace } from "./pid-namespace.js";
+import { createSandbox, type SandboxOptions } from "./sandbox.js";
 import type { SyscallArgs, SyscallEntry } from "./syscalls/syscall.js";
 import { ProcessGroup, Session } from "./session.js";
 import { newSigInfo, SignalHandlers } from "./signals.js";
@@ -200,6 +201,15 @@ export class Kernel {
   kick: () => void = () => {};
   /** Boot time on the monotonic clock, for sysinfo's uptime. */
   readonly bootTime = performance.now();
+
+  /**
+   * A ready-to-run sandbox over `opts.platform`: the default file system
+   * (or `opts.root`), procfs, and the full syscall table. Same as
+   * {@link createSandbox}.
+   */
+  static create(opts: SandboxOptions): Kernel {
+    return createSandbox(opts);
+  }
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
