@@ -206,6 +206,33 @@ int main(){ struct timespec a,b,c; clock_gettime(CLOCK_PROCESS_CPUTIME_ID,&a); u
  double sl=(b.tv_sec-a.tv_sec)*1e3+(b.tv_nsec-a.tv_nsec)/1e6, wk=(c.tv_sec-b.tv_sec)*1e3+(c.tv_nsec-b.tv_nsec)/1e6;
  struct rusage ru; getrusage(RUSAGE_SELF,&ru); printf("sleep cpu<20ms=%d work cpu>50ms=%d ru_ok=%d\n", sl<20, wk>50, ru.ru_utime.tv_sec*1000+ru.ru_utime.tv_usec/1000 >= 50); return 0;}
 `,
+  // System V shared memory across fork, keys, IPC_STAT/IPC_RMID.
+  shm: String.raw`
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+int main(){
+  int id = shmget(IPC_PRIVATE, 10000, IPC_CREAT|0600); printf("id>=0: %d\n", id>=0);
+  char *p = shmat(id, 0, 0); printf("attached: %d\n", p != (void*)-1);
+  strcpy(p, "parent");
+  pid_t c = fork();
+  if (c == 0) { char *q = shmat(id, 0, 0); strcpy(q + 100, "child"); printf("child sees: %s\n", p); _exit(0); }
+  waitpid(c, 0, 0);
+  printf("parent sees: %s\n", p + 100);
+  struct shmid_ds ds; shmctl(id, IPC_STAT, &ds); printf("segsz=%zu mode=%o\n", ds.shm_segsz, ds.shm_perm.mode & 0777);
+  printf("key missing: %d %d\n", shmget(0x1234, 10, 0), errno == ENOENT);
+  int k = shmget(0x1234, 4096, IPC_CREAT|0644); printf("excl: %d %d\n", shmget(0x1234, 4096, IPC_CREAT|IPC_EXCL), errno == EEXIST);
+  printf("same key: %d\n", shmget(0x1234, 100, 0) == k);
+  printf("dt=%d dt-again=%d\n", shmdt(p), shmdt(p));
+  printf("rmid=%d rm-again=%d\n", shmctl(id, IPC_RMID, 0), shmctl(id, IPC_RMID, 0) == -1);
+  shmctl(k, IPC_RMID, 0);
+  return 0;
+}
+`,
 };
 
 describe.each(platforms.map((p) => ({ name: p.name, p })))("kernel core on $name", ({ p }) => {

@@ -49,6 +49,7 @@ import {
 } from "./sys-mmap.js";
 import { sysPrctl } from "./sys-prctl.js";
 import { sysGetrandom } from "./sys-random.js";
+import { sysShmat, sysShmctl, sysShmdt, sysShmget } from "./sys-shm.js";
 import { sysGetrlimit, sysPrlimit64, sysSetrlimit } from "./sys-rlimit.js";
 import {
   sysGetpriority,
@@ -293,6 +294,11 @@ export const coreSyscalls: readonly SyscallEntry[] = [
   P("recvmsg", sysRecvmsg, "SCM_RIGHTS only; no credentials."),
   P("getsockopt", sysGetsockopt, "SOL_SOCKET basics."),
   P("setsockopt", sysSetsockopt, "Accepted without effect."),
+  // System V shared memory.
+  P("shmget", sysShmget, "One IPC namespace per sandbox."),
+  P("shmat", sysShmat, "nattch does not count attachments inherited by fork."),
+  S("shmdt", sysShmdt),
+  P("shmctl", sysShmctl, "IPC_STAT, IPC_SET, IPC_RMID."),
   // Capabilities, personality, memory locking.
   P("capget", sysCapget, "uid 0 holds every capability, others none."),
   P("capset", sysCapset, "Can only keep or drop what uid 0 implies."),
