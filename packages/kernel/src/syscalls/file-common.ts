@@ -6,10 +6,7 @@
 import type { Iovec } from "@tsvisor/mm";
 import type * as vfs from "@tsvisor/vfs";
 import type { Credentials } from "../credentials.js";
-import { SI_USER, SIGPIPE } from "@tsvisor/abi";
-import { newSigInfo } from "../signals.js";
 import type { Task } from "../task.js";
-import { sendToTask } from "../task-signals.js";
 
 /**
  * The memory operations file syscalls use; @tsvisor/mm's MemoryManager
@@ -91,10 +88,19 @@ export function bytesOf(s: string): Uint8Array {
   return Buffer.from(s, "latin1");
 }
 
-/** Sends SIGPIPE to `t` for a write to a pipe without readers (pipe(7)). */
+/**
+ * Sends SIGPIPE to `t` (pipe(7): a write with no reader left). The
+ * implementation is installed by sys-file.ts, which may import the signal
+ * code: this module must not, because kernel.ts → sandbox.ts → sys-file.ts
+ * would otherwise close an import cycle through every file-syscall module.
+ */
 export function sendSigpipe(t: Task): void {
-  const info = newSigInfo(SIGPIPE, SI_USER);
-  info.pid = t.tgid;
-  info.uid = t.creds.uid;
-  sendToTask(t.kernel, t, info);
+  sigpipeImpl(t);
+}
+
+let sigpipeImpl: (t: Task) => void = () => {};
+
+/** Installs the SIGPIPE sender (called once by sys-file.ts at load). */
+export function installSigpipe(fn: (t: Task) => void): void {
+  sigpipeImpl = fn;
 }

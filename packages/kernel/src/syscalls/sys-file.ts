@@ -40,6 +40,8 @@ import {
   O_WRONLY,
   S_IFMT,
   S_IFREG,
+  SI_USER,
+  SIGPIPE,
   SYS_close,
   SYS_close_range,
   SYS_creat,
@@ -67,7 +69,7 @@ import {
   SYS_writev,
 } from "@tsvisor/abi";
 import type { Iovec } from "@tsvisor/mm";
-import { copyInPath, fdTable, mem, sendSigpipe, vtask } from "./file-common.js";
+import { copyInPath, fdTable, installSigpipe, mem, sendSigpipe, vtask } from "./file-common.js";
 import { dirSyscalls } from "./sys-dir.js";
 import { socketSyscalls } from "./sys-socket.js";
 import { xattrSyscalls } from "./sys-xattr.js";
@@ -80,7 +82,9 @@ import { statSyscalls } from "./sys-stat.js";
 import * as vfs from "@tsvisor/vfs";
 import { KERNEL_O_LARGEFILE as O_LARGEFILE } from "@tsvisor/vfs";
 import { fifoOpenWait, openFifo, PipeFile } from "../pipe.js";
+import { newSigInfo } from "../signals.js";
 import type { Task } from "../task.js";
+import { sendToTask } from "../task-signals.js";
 import {
   type Block,
   block,
@@ -138,6 +142,13 @@ function wroteMapped(t: Task, f: vfs.FileDescription, offset: number, data: Uint
   const m = vfs.peekMappable(f);
   if (m) coherence(t)?.fileWritten(m, offset, data);
 }
+
+installSigpipe((t) => {
+  const info = newSigInfo(SIGPIPE, SI_USER);
+  info.pid = t.tgid;
+  info.uid = t.creds.uid;
+  sendToTask(t.kernel, t, info);
+});
 
 /** Whether a -EAGAIN from `f` should block the task (and on what). */
 function waitFor(f: vfs.FileDescription): vfs.Waitable | null {
