@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HostError } from "@tsvisor/platform";
+import { HostError, type MemfdNative } from "@tsvisor/platform";
 
 /** Result codes of `vcpuRun` / `vmWaitAny` (native/kvm.cc `RunResult`). */
 export const RUN_SYSCALL = 0;
@@ -31,18 +31,11 @@ export const SREGS_WORDS = 43;
  * `HostError(call, errno)` on failure. VMs and vCPUs are integer handles.
  * Host addresses are numbers (user-space addresses are below 2^47).
  */
-export interface KvmNative {
+export interface KvmNative extends MemfdNative {
   /** Registers the error class and the handler of `kickSignal` (interrupts and timeouts). */
   init(errorClass: typeof HostError, kickSignal: number): void;
   /** `[stage, errno]`: 0 ok; 1 open(/dev/kvm); 2 API version; 3 KVM_CREATE_VM; 4 missing capability (errno = cap). */
   probe(): [number, number];
-  memfdCreate(name: string, size: number): number;
-  mapShared(fd: number, size: number): number;
-  unmap(addr: number, size: number): void;
-  externalBuffer(addr: number, length: number): ArrayBuffer;
-  detach(buffer: ArrayBuffer): void;
-  punchHole(fd: number, offset: number, length: number): void;
-  closeFd(fd: number): void;
   vmCreate(): number;
   vmCheckExtension(vm: number, cap: number): number;
   /** Adds, moves or (size 0) deletes memory slot `slot`. */

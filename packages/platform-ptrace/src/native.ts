@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HostError } from "@tsvisor/platform";
+import { HostError, type MemfdNative } from "@tsvisor/platform";
 
 /**
  * Stop kinds the addon returns (see native/addon.cc `StopKind`).
@@ -20,16 +20,9 @@ export const STOP_EVENT = 4;
  * images (`Registers`); `out` arrays are Float64Array(4) scratch filled with
  * stop details (signo / si_code / si_addr, or a raw wait status).
  */
-export interface PtraceNative {
+export interface PtraceNative extends MemfdNative {
   /** Registers the error class and the no-op wake-up handler; returns the kick signal. */
   init(errorClass: typeof HostError): number;
-  memfdCreate(name: string, size: number): number;
-  mapShared(fd: number, size: number): number;
-  unmap(addr: number, size: number): void;
-  externalBuffer(addr: number, length: number): ArrayBuffer;
-  detach(buffer: ArrayBuffer): void;
-  punchHole(fd: number, offset: number, length: number): void;
-  closeFd(fd: number): void;
   /**
    * Starts a stub process (`mode` "sysemu" or "systrap", see native/stub.c);
    * returns its pid once it is traced, locked and parked. `ctlfd` -1: none.

@@ -9,6 +9,8 @@ export type {
   ProbeResult,
 } from "./platform.js";
 export { HostError, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "./platform.js";
+export type { MemfdNative } from "./memfd.js";
+export { MemfdMemoryFile } from "./memfd.js";
 export type { Access, FaultTrap, InterruptedTrap, SignalTrap, SyscallTrap, Trap } from "./trap.js";
 export type { Registers } from "./registers.js";
 export {

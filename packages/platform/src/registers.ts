@@ -1,3 +1,5 @@
+import { USER_REGS_NAMES } from "@tsvisor/abi";
+
 /**
  * The general-purpose register file of an application thread, in the order of
  * Linux's `struct user_regs_struct` (x86-64), so a ptrace platform can hand it
@@ -37,35 +39,7 @@ export const REG_GS = 26;
 /** Number of 64-bit registers in `user_regs_struct`. */
 export const NUM_REGS = 27;
 /** Names in `user_regs_struct` order, for traces and error messages. */
-export const REG_NAMES: readonly string[] = [
-  "r15",
-  "r14",
-  "r13",
-  "r12",
-  "rbp",
-  "rbx",
-  "r11",
-  "r10",
-  "r9",
-  "r8",
-  "rax",
-  "rcx",
-  "rdx",
-  "rsi",
-  "rdi",
-  "orig_rax",
-  "rip",
-  "cs",
-  "eflags",
-  "rsp",
-  "ss",
-  "fs_base",
-  "gs_base",
-  "ds",
-  "es",
-  "fs",
-  "gs",
-];
+export const REG_NAMES: readonly string[] = USER_REGS_NAMES;
 
 /** Registers holding syscall arguments 0..5, per the x86-64 syscall ABI. */
 export const SYSCALL_ARG_REGS: readonly number[] = [
