@@ -9,10 +9,16 @@ const GIB = 1024 * 1024 * 1024;
 /** The memfd part of a KvmNative, recording calls; no host memory involved. */
 function fakeNative(calls: string[]): KvmNative {
   const memfd: MemfdNative = {
-    memfdCreate: (_n, size) => (calls.push(`memfd ${size}`), 3),
+    memfdCreate: (_n, size) => {
+      calls.push(`memfd ${size}`);
+      return 3;
+    },
     mapShared: () => 0x40000000,
     unmap: (addr, size) => void calls.push(`unmap ${addr} ${size}`),
-    externalBuffer: (addr) => (calls.push(`buffer ${addr}`), new ArrayBuffer(0)),
+    externalBuffer: (addr) => {
+      calls.push(`buffer ${addr}`);
+      return new ArrayBuffer(0);
+    },
     detach: () => void calls.push("detach"),
     punchHole: (_fd, off, len) => void calls.push(`punch ${off} ${len}`),
     closeFd: () => void calls.push("close"),

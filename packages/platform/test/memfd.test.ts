@@ -5,14 +5,20 @@ import { HostError, MemfdMemoryFile, type MemfdNative, PAGE_SIZE } from "../src/
 function fakeNative(opts: { failMap?: boolean } = {}) {
   const calls: string[] = [];
   const native: MemfdNative = {
-    memfdCreate: (_name, size) => (calls.push(`memfd ${size}`), 7),
+    memfdCreate: (_name, size) => {
+      calls.push(`memfd ${size}`);
+      return 7;
+    },
     mapShared: (fd, size) => {
       if (opts.failMap) throw new HostError("mmap", 12);
       calls.push(`map ${fd} ${size}`);
       return 0x10000000;
     },
     unmap: (addr, size) => void calls.push(`unmap ${addr} ${size}`),
-    externalBuffer: (addr, length) => (calls.push(`buffer ${addr} ${length}`), new ArrayBuffer(0)),
+    externalBuffer: (addr, length) => {
+      calls.push(`buffer ${addr} ${length}`);
+      return new ArrayBuffer(0);
+    },
     detach: () => void calls.push("detach"),
     punchHole: (fd, off, len) => void calls.push(`punch ${fd} ${off} ${len}`),
     closeFd: (fd) => void calls.push(`close ${fd}`),
