@@ -1,20 +1,9 @@
 /** Random memory-management scripts for the native comparison (see fuzz.test.ts). */
+import { rng } from "./rng.js";
+
 const LO = 0x200000000;
 const P = 4096;
 const WINDOW = 64;
-
-/** xorshift32: deterministic scripts from a seed. */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 const h = (n: number) => `0x${n.toString(16)}`;
 

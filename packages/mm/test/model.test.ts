@@ -10,6 +10,7 @@ import {
 import { describe, expect, it } from "vitest";
 import type { MemoryManager } from "../src/index.js";
 import { checkAll, newEnv, peek, poke } from "./fakes.js";
+import { rng } from "./rng.js";
 
 const P = 4096;
 const BASE = 0x40000000;
@@ -27,18 +28,6 @@ type ModelPage =
 interface Proc {
   mm: MemoryManager;
   pages: Map<number, ModelPage>;
-}
-
-function rng(seed: number) {
-  let x = seed;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
 }
 
 function expected(p: Proc, addr: number): number | undefined {

@@ -2,6 +2,7 @@ import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED } from "@tsvisor/abi"
 import { describe, expect, it } from "vitest";
 import type { MemoryManager } from "../src/index.js";
 import { TestFile, checkAll, newEnv } from "./fakes.js";
+import { rng } from "./rng.js";
 
 /** Values a hostile program can put in registers, as the kernel decodes them (u64 → number). */
 const NASTY = [
@@ -31,18 +32,6 @@ const NASTY = [
   0x200001000,
   0x200001800,
 ];
-
-function rng(seed: number) {
-  let x = seed;
-  return (n: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x % n;
-  };
-}
 
 describe("hostile arguments", () => {
   it("never throw, and leave every invariant intact", () => {
