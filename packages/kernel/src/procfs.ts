@@ -27,7 +27,7 @@ import {
   type VfsTask,
 } from "@tsvisor/vfs";
 import type { Kernel } from "./kernel.js";
-import { lowestSignal, SIG_DFL, SIG_IGN } from "./signals.js";
+import { SIG_DFL, SIG_IGN } from "./signals.js";
 import type { Task } from "./task.js";
 import type { ThreadGroup } from "./thread-group.js";
 
@@ -492,7 +492,6 @@ function pidDir(parent: ProcNode, name: string, tg: ThreadGroup, thread: Task | 
         else if (a.handler !== SIG_DFL) cgt |= 1n << BigInt(s - 1);
       }
     }
-    void lowestSignal;
     const kb = (n: number): string => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
     const lines = [
       `Name:\t${t?.name ?? ""}`,

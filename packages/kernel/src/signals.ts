@@ -93,6 +93,10 @@ export interface SigInfo {
   overrun: number;
   /** Which union member is meaningful. */
   layout: "kill" | "rt" | "chld" | "fault" | "timer";
+  /** For faults: the access was a write (sigcontext's error code bit 1). */
+  faultWrite?: boolean;
+  /** For faults: a page was present (a protection fault; error code bit 0). */
+  faultPresent?: boolean;
 }
 
 /** A siginfo with every field zero. */

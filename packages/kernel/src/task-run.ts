@@ -209,6 +209,8 @@ function handleTrap(k: Kernel, t: Task, trap: Trap): void {
       }
       const info = newSigInfo(r.signo, r.code, "fault");
       info.addr = trap.addr;
+      info.faultWrite = trap.access === "write";
+      info.faultPresent = trap.present;
       forceSignal(k, t, info);
       return;
     }

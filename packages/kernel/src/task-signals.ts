@@ -65,7 +65,7 @@ import {
 } from "./signals.js";
 import { STOPPED, type Task } from "./task.js";
 import { groupExit } from "./task-exit.js";
-import { raxErrno, restartForHandler, restartIfNeeded } from "./task-syscall.js";
+import { restartForHandler, restartIfNeeded } from "./task-syscall.js";
 import type { ThreadGroup } from "./thread-group.js";
 
 const STOP_SIGNALS = sigBit(SIGSTOP) | sigBit(SIGTSTP) | sigBit(SIGTTIN) | sigBit(SIGTTOU);
@@ -408,7 +408,6 @@ function setupFrame(k: Kernel, t: Task, info: SigInfo): boolean {
   const a = t.sighand.actions[sig]!;
   const regs = t.ctx.regs;
   restartForHandler(t, (a.flags & SA_RESTART) !== 0);
-  void raxErrno;
   if ((a.flags & SA_RESTORER) === 0) return false;
   const userSp = regU64(regs, REG_RSP);
   let sp = userSp - 128; // the red zone
@@ -487,10 +486,12 @@ function setupFrame(k: Kernel, t: Task, info: SigInfo): boolean {
   return true;
 }
 
-/** The page-fault error code a sigcontext reports for a fault siginfo (user, write, present bits are unknown: user bit only). */
+/**
+ * The page-fault error code a sigcontext reports for a fault: the user-mode
+ * bit (4), plus write (2), plus present (1) when a page was mapped there.
+ */
 function faultErr(info: SigInfo): number {
-  void info;
-  return 4;
+  return 4 | (info.faultWrite ? 2 : 0) | (info.faultPresent ? 1 : 0);
 }
 
 /**

@@ -233,6 +233,23 @@ int main(){
   return 0;
 }
 `,
+  // The page-fault error code and trap number in the sigcontext.
+  faulterr: String.raw`
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <setjmp.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+static sigjmp_buf jb; static long err, trapno;
+static void h(int s, siginfo_t *si, void *u){ ucontext_t *uc=u; err=uc->uc_mcontext.gregs[REG_ERR]; trapno=uc->uc_mcontext.gregs[REG_TRAPNO]; siglongjmp(jb,1); }
+int main(){ struct sigaction sa={0}; sa.sa_sigaction=h; sa.sa_flags=SA_SIGINFO; sigaction(SIGSEGV,&sa,0);
+ char *ro = mmap(0,4096,PROT_READ,MAP_PRIVATE|MAP_ANONYMOUS,-1,0);
+ if(!sigsetjmp(jb,1)) *(volatile char*)8 = 1; printf("write unmapped err=%ld trapno=%ld\n", err, trapno);
+ if(!sigsetjmp(jb,1)) (void)*(volatile char*)8; printf("read unmapped err=%ld\n", err);
+ if(!sigsetjmp(jb,1)) *(volatile char*)ro = 1; printf("write ro err=%ld\n", err);
+ return 0;}
+`,
 };
 
 describe.each(platforms.map((p) => ({ name: p.name, p })))("kernel core on $name", ({ p }) => {

@@ -14,7 +14,6 @@ import {
   EPERM,
   ERESTARTNOHAND,
   ESRCH,
-  SA_RESTORER,
   SI_TKILL,
   SI_USER,
   SIG_BLOCK,
@@ -26,7 +25,6 @@ import {
   SS_DISABLE,
   SS_ONSTACK,
 } from "@tsvisor/abi";
-import { REG_RSP, regU64 } from "@tsvisor/platform";
 import type { Kernel } from "../kernel.js";
 import {
   decodeSigInfo,
@@ -109,7 +107,6 @@ export function sysRtSigaction(t: Task, a: SyscallArgs): number {
       for (const o of t.tg.tasks) o.pending.discard(sigBit(sig));
     }
   }
-  void SA_RESTORER;
   return 0;
 }
 
@@ -174,8 +171,6 @@ export function sysSigaltstack(t: Task, a: SyscallArgs): number {
     if (t.mm.copyOut(oss, b) !== 24) return -EFAULT;
   }
   if (next !== null) t.altStack = next;
-  void regU64;
-  void REG_RSP;
   return 0;
 }
 
