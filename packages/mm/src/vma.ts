@@ -104,18 +104,7 @@ export class Vma {
    * join them: same flags, backing and name, and contiguous offsets.
    */
   canMergeWith(next: Vma): boolean {
-    return (
-      this.end === next.start &&
-      this.prot === next.prot &&
-      this.maxProt === next.maxProt &&
-      this.shared === next.shared &&
-      this.obj === next.obj &&
-      this.file === next.file &&
-      this.name === next.name &&
-      this.flags === next.flags &&
-      this.offsetOf(this.end) === next.offset &&
-      anonMergeable(this, next)
-    );
+    return this.prot === next.prot && this.anonCompatible(next) && anonMergeable(this, next);
   }
 
   /**
