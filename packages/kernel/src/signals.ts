@@ -97,6 +97,8 @@ export interface SigInfo {
   faultWrite?: boolean;
   /** For faults: a page was present (a protection fault; error code bit 0). */
   faultPresent?: boolean;
+  /** For hardware traps: the x86 vector (14 page fault, 0 #DE, 6 #UD, 3 #BP, 13 #GP). */
+  trapno?: number;
 }
 
 /** A siginfo with every field zero. */

@@ -211,6 +211,7 @@ function handleTrap(k: Kernel, t: Task, trap: Trap): void {
       info.addr = trap.addr;
       info.faultWrite = trap.access === "write";
       info.faultPresent = trap.present;
+      info.trapno = 14;
       forceSignal(k, t, info);
       return;
     }
@@ -218,6 +219,18 @@ function handleTrap(k: Kernel, t: Task, trap: Trap): void {
       t.syscallNr = -1;
       const info = newSigInfo(trap.signo, trap.code, "fault");
       info.addr = trap.addr;
+      // The vector the sigcontext reports: #DE for SIGFPE, #UD for SIGILL,
+      // #BP/#DB for SIGTRAP, #GP for other SIGSEGV/SIGBUS.
+      info.trapno =
+        trap.signo === 8
+          ? 0
+          : trap.signo === 4
+            ? 6
+            : trap.signo === 5
+              ? trap.code === 2 /* TRAP_TRACE */
+                ? 1
+                : 3
+              : 13;
       forceSignal(k, t, info);
       return;
     }

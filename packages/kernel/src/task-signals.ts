@@ -451,11 +451,12 @@ function setupFrame(k: Kernel, t: Task, info: SigInfo): boolean {
   put(mc + SC_EFLAGS, regU64(regs, REG_EFLAGS));
   dv.setUint16(mc + SC_CS, USER_CS, true);
   dv.setUint16(mc + SC_SS, USER_DS, true);
-  put(mc + SC_ERR, info.layout === "fault" ? faultErr(info) : 0);
-  put(mc + SC_TRAPNO, info.layout === "fault" ? 14 : 0);
+  const pageFault = info.trapno === 14;
+  put(mc + SC_ERR, pageFault ? faultErr(info) : 0);
+  put(mc + SC_TRAPNO, info.trapno ?? 0);
   const oldMask = t.savedSigMask ?? t.sigMask;
   put(mc + SC_OLDMASK, Number(oldMask & 0xffffffffn));
-  put(mc + SC_CR2, info.layout === "fault" ? info.addr : 0);
+  put(mc + SC_CR2, pageFault ? info.addr : 0);
   put(mc + SC_FPSTATE, fpAddr);
   dv.setBigUint64(UC_OFF + UC_SIGMASK, oldMask, true);
   encodeSigInfo(info, dv, INFO_OFF);

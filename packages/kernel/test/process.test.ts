@@ -250,6 +250,22 @@ int main(){ struct sigaction sa={0}; sa.sa_sigaction=h; sa.sa_flags=SA_SIGINFO; 
  if(!sigsetjmp(jb,1)) *(volatile char*)ro = 1; printf("write ro err=%ld\n", err);
  return 0;}
 `,
+  // SIGILL / SIGTRAP from the CPU: si_code and the sigcontext trap number.
+  traps: String.raw`
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <setjmp.h>
+#include <ucontext.h>
+static sigjmp_buf jb; static long trapno, code;
+static void h(int s, siginfo_t *si, void *u){ ucontext_t *uc=u; trapno=uc->uc_mcontext.gregs[REG_TRAPNO]; code=si->si_code; siglongjmp(jb,1); }
+int main(){ struct sigaction sa={0}; sa.sa_sigaction=h; sa.sa_flags=SA_SIGINFO|SA_NODEFER;
+ sigaction(SIGILL,&sa,0); sigaction(SIGFPE,&sa,0); sigaction(SIGTRAP,&sa,0);
+ if(!sigsetjmp(jb,1)) asm volatile("ud2"); printf("ill trapno=%ld code=%ld\n", trapno, code);
+ volatile int z=0; if(!sigsetjmp(jb,1)) { volatile int x = 1/z; (void)x; } printf("fpe trapno=%ld code=%ld\n", trapno, code);
+ if(!sigsetjmp(jb,1)) asm volatile("int3"); printf("trap trapno=%ld code=%ld\n", trapno, code);
+ return 0;}
+`,
 };
 
 describe.each(platforms.map((p) => ({ name: p.name, p })))("kernel core on $name", ({ p }) => {
