@@ -24,6 +24,7 @@ import { monotonicMs } from "./syscalls/syscall.js";
 import { READY, RUNNING, type Task } from "./task.js";
 import { exitTask, groupExit } from "./task-exit.js";
 import { deliverSignals, forceSignal } from "./task-signals.js";
+import { checkCpuTimers, cpuTimerRemaining } from "./syscalls/sys-time.js";
 import { dispatchSyscall, restartIfNeeded, resumeBlocked } from "./task-syscall.js";
 
 /** What the loop does next. */
@@ -129,7 +130,11 @@ function runSingle(k: Kernel, t: Task): void {
     const t0 = performance.now();
     let trap: Trap;
     try {
-      trap = t.ctx.switch(t.mm.addressSpace, waitTimeout(k));
+      const tmo = waitTimeout(k);
+      trap = t.ctx.switch(
+        t.mm.addressSpace,
+        t.tg.cpuTimersArmed ? Math.min(tmo, Math.ceil(cpuTimerRemaining(t))) : tmo,
+      );
     } catch (e) {
       // The host thread running the task died under us (killed from
       // outside the Sentry): the process dies as if by SIGKILL.
@@ -140,6 +145,7 @@ function runSingle(k: Kernel, t: Task): void {
       return;
     }
     t.cpuMs += performance.now() - t0;
+    if (t.tg.cpuTimersArmed) checkCpuTimers(t);
     t.state = READY;
     handleTrap(k, t, trap);
     afterHandling(k, t, true);
@@ -174,6 +180,7 @@ function runMulti(k: Kernel): void {
   if (t === undefined) return;
   k.runningByCtx.delete(ctx);
   t.cpuMs += performance.now() - t.resumedAt;
+  if (t.tg.cpuTimersArmed) checkCpuTimers(t);
   t.state = READY;
   handleTrap(k, t, ctx.trap);
   afterHandling(k, t);

@@ -126,6 +126,14 @@ export class ThreadGroup {
   childrenCpuMs = 0;
   /** CPU time (ms) of this group's exited threads. */
   exitedCpuMs = 0;
+  /**
+   * ITIMER_VIRTUAL (index 0) and ITIMER_PROF (index 1): the group CPU time
+   * (ms, as `cpuMs`) at which each expires (0: disarmed) and its interval.
+   * The run loop checks them after each switch when `cpuTimersArmed`.
+   */
+  readonly cpuTimerAt: [number, number] = [0, 0];
+  readonly cpuTimerInterval: [number, number] = [0, 0];
+  cpuTimersArmed = false;
 
   /** CPU time (ms) of the whole process: live threads plus exited ones. */
   get cpuMs(): number {

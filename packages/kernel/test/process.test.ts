@@ -266,6 +266,28 @@ int main(){ struct sigaction sa={0}; sa.sa_sigaction=h; sa.sa_flags=SA_SIGINFO|S
  if(!sigsetjmp(jb,1)) asm volatile("int3"); printf("trap trapno=%ld code=%ld\n", trapno, code);
  return 0;}
 `,
+  // ITIMER_PROF / ITIMER_VIRTUAL expire on CPU time, not while sleeping.
+  cputimers: String.raw`
+#include <signal.h>
+#include <stdio.h>
+#include <sys/time.h>
+#include <unistd.h>
+static volatile int prof, vt;
+static void hp(int s){ prof++; }
+static void hv(int s){ vt++; }
+int main(){
+  signal(SIGPROF, hp); signal(SIGVTALRM, hv);
+  struct itimerval p = {{0, 20000}, {0, 20000}}; setitimer(ITIMER_PROF, &p, 0);
+  while (prof < 5) { volatile long x = 0; for (int i = 0; i < 100000; i++) x += i; }
+  struct itimerval off = {{0,0},{0,0}}; setitimer(ITIMER_PROF, &off, 0);
+  struct itimerval v = {{0, 0}, {0, 30000}}; setitimer(ITIMER_VIRTUAL, &v, 0);
+  usleep(100000); int during_sleep = vt;
+  while (!vt) { volatile long x = 0; for (int i = 0; i < 100000; i++) x += i; }
+  struct itimerval cur; getitimer(ITIMER_VIRTUAL, &cur);
+  printf("prof>=5: %d, no vtalrm while sleeping: %d, vtalrm after work: %d, disarmed: %d\n", prof >= 5, during_sleep == 0, vt == 1, cur.it_value.tv_sec == 0 && cur.it_value.tv_usec == 0);
+  return 0;
+}
+`,
 };
 
 describe.each(platforms.map((p) => ({ name: p.name, p })))("kernel core on $name", ({ p }) => {

@@ -30,6 +30,8 @@ import {
   ITIMER_REAL,
   ITIMER_VIRTUAL,
   SIGALRM,
+  SIGPROF,
+  SIGVTALRM,
   TIMER_ABSTIME,
 } from "@tsvisor/abi";
 import { monotonicOffsetMs } from "../futex.js";
@@ -217,8 +219,6 @@ interface RealTimer {
 }
 
 const realTimers = new WeakMap<ThreadGroup, RealTimer>();
-/** ITIMER_VIRTUAL / ITIMER_PROF values are kept but never expire (no CPU accounting). */
-const cpuTimers = new WeakMap<ThreadGroup, [number, number, number, number]>();
 
 function realTimer(tg: ThreadGroup): RealTimer {
   let r = realTimers.get(tg);
@@ -285,8 +285,9 @@ function writeItimerval(t: Task, addr: number, intervalMs: number, valueMs: numb
 function getItimer(t: Task, which: number): [number, number] | null {
   if (which === ITIMER_REAL) return [realTimers.get(t.tg)?.intervalMs ?? 0, remainingMs(t.tg)];
   if (which === ITIMER_VIRTUAL || which === ITIMER_PROF) {
-    const c = cpuTimers.get(t.tg) ?? [0, 0, 0, 0];
-    return which === ITIMER_VIRTUAL ? [c[0], c[1]] : [c[2], c[3]];
+    const i = which === ITIMER_VIRTUAL ? 0 : 1;
+    const at = t.tg.cpuTimerAt[i];
+    return [t.tg.cpuTimerInterval[i], at === 0 ? 0 : Math.max(0.001, at - t.tg.cpuMs)];
   }
   return null;
 }
@@ -323,9 +324,11 @@ export function sysSetitimer(t: Task, a: SyscallArgs): number {
   if (a.ptr(2) !== 0 && writeItimerval(t, a.ptr(2), old[0], old[1]) < 0) return -EFAULT;
   if (which === ITIMER_REAL) armReal(t, value, interval);
   else {
-    const c = cpuTimers.get(t.tg) ?? [0, 0, 0, 0];
-    if (which === ITIMER_VIRTUAL) cpuTimers.set(t.tg, [interval, value, c[2], c[3]]);
-    else cpuTimers.set(t.tg, [c[0], c[1], interval, value]);
+    const tg = t.tg;
+    const i = which === ITIMER_VIRTUAL ? 0 : 1;
+    tg.cpuTimerAt[i] = value > 0 ? tg.cpuMs + value : 0;
+    tg.cpuTimerInterval[i] = interval;
+    tg.cpuTimersArmed = tg.cpuTimerAt[0] !== 0 || tg.cpuTimerAt[1] !== 0;
   }
   return 0;
 }
@@ -351,4 +354,36 @@ export function sysSettimeofday(t: Task, a: SyscallArgs): number {
     if (us < 0 || us >= 1e6) return -EINVAL;
   }
   return -EPERM;
+}
+
+/**
+ * Fires ITIMER_VIRTUAL (SIGVTALRM) and ITIMER_PROF (SIGPROF) of `t`'s group
+ * whose CPU-time deadline has passed. Called by the run loop after a switch
+ * when `tg.cpuTimersArmed`. The Sentry does not split user from system
+ * time, so both count the time switched in.
+ */
+export function checkCpuTimers(t: Task): void {
+  const tg = t.tg;
+  const now = tg.cpuMs;
+  for (let i = 0; i < 2; i++) {
+    const at = tg.cpuTimerAt[i]!;
+    if (at === 0 || now < at) continue;
+    sendToGroup(
+      t.kernel,
+      tg,
+      newSigInfo(i === 0 ? SIGVTALRM : SIGPROF, 0x80 /* SI_KERNEL */, "kill"),
+    );
+    const iv = tg.cpuTimerInterval[i]!;
+    tg.cpuTimerAt[i] = iv > 0 ? Math.max(at + iv, now + 0.001) : 0;
+  }
+  tg.cpuTimersArmed = tg.cpuTimerAt[0] !== 0 || tg.cpuTimerAt[1] !== 0;
+}
+
+/** Milliseconds of CPU time until `t`'s group's next CPU timer (Infinity if none). */
+export function cpuTimerRemaining(t: Task): number {
+  const tg = t.tg;
+  if (!tg.cpuTimersArmed) return Number.POSITIVE_INFINITY;
+  let r = Number.POSITIVE_INFINITY;
+  for (const at of tg.cpuTimerAt) if (at !== 0) r = Math.min(r, at - tg.cpuMs);
+  return Math.max(0, r);
 }

@@ -252,8 +252,8 @@ export const coreSyscalls: readonly SyscallEntry[] = [
   S("timer_gettime", sysTimerGettime),
   S("timer_getoverrun", sysTimerGetoverrun),
   S("timer_delete", sysTimerDelete),
-  P("getitimer", sysGetitimer, "ITIMER_VIRTUAL/PROF never expire."),
-  P("setitimer", sysSetitimer, "ITIMER_VIRTUAL/PROF never expire."),
+  P("getitimer", sysGetitimer, "ITIMER_VIRTUAL and ITIMER_PROF both count time switched in."),
+  P("setitimer", sysSetitimer, "ITIMER_VIRTUAL and ITIMER_PROF both count time switched in."),
   // System information.
   S("uname", sysUname),
   S("sethostname", sysSethostname),
