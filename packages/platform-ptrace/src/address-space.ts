@@ -20,6 +20,7 @@ import type { AddressSpace } from "@tsvisor/platform";
 import { HostError } from "@tsvisor/platform";
 import {
   newRegisters,
+  PAGE_SIZE,
   PROT_READ,
   PROT_WRITE,
   REG_R8,
@@ -62,6 +63,15 @@ export class StubDiedError extends Error {
   }
 }
 
+/** Lowest application address: Linux's default vm.mmap_min_addr. */
+export const MIN_USER_ADDRESS = 0x10000;
+/**
+ * One past the highest application address. The stub's own image is linked
+ * at this address (native/stub.c, binding.gyp) and it unmaps everything
+ * else, so `[MIN_USER_ADDRESS, MAX_USER_ADDRESS)` is entirely the Sentry's.
+ */
+export const MAX_USER_ADDRESS = 0x7fffc0000000;
+
 /** How application threads trap to the Sentry. */
 export type PtraceMode = "sysemu" | "systrap";
 
@@ -89,6 +99,8 @@ export interface StubHost {
   readonly native: PtraceNative;
   readonly mode: PtraceMode;
   readonly memfd: number;
+  /** Size in bytes of the memory file behind `memfd`. */
+  readonly memoryFileSize: number;
   /** Control file fd (systrap), or -1. */
   readonly ctlfd: number;
   /** Allocates a systrap control slot: its index and its address in the Sentry. */
@@ -195,6 +207,10 @@ export class PtraceAddressSpace implements AddressSpace {
   }
 
   mapFile(addr: number, length: number, offset: number, prot: number): number {
+    this.checkRange(addr, length);
+    if (offset % PAGE_SIZE !== 0 || offset < 0 || offset + length > this.host.memoryFileSize) {
+      throw new RangeError(`ptrace: mapFile offset ${offset}+${length} outside the memory file`);
+    }
     const r = this.inject(SYS_mmap, [
       addr,
       length,
@@ -209,6 +225,7 @@ export class PtraceAddressSpace implements AddressSpace {
   }
 
   unmap(addr: number, length: number): number {
+    this.checkRange(addr, length);
     const r = this.inject(SYS_munmap, [addr, length]);
     if (r < 0) return r;
     this.table.set(addr, addr + length, null);
@@ -216,10 +233,29 @@ export class PtraceAddressSpace implements AddressSpace {
   }
 
   protect(addr: number, length: number, prot: number): number {
+    this.checkRange(addr, length);
     const r = this.inject(SYS_mprotect, [addr, length, prot]);
     if (r < 0) return r;
     this.table.protect(addr, addr + length, prot);
     return 0;
+  }
+
+  /**
+   * Throws RangeError unless `[addr, addr + length)` is a non-empty,
+   * page-aligned range of the application's: the stub's own image and
+   * control slots lie above MAX_USER_ADDRESS, and a mapping there would
+   * destroy the stub.
+   */
+  private checkRange(addr: number, length: number): void {
+    if (
+      addr % PAGE_SIZE !== 0 ||
+      length % PAGE_SIZE !== 0 ||
+      length <= 0 ||
+      addr < MIN_USER_ADDRESS ||
+      addr + length > MAX_USER_ADDRESS
+    ) {
+      throw new RangeError(`ptrace: bad range [${addr}, +${length})`);
+    }
   }
 
   /**

@@ -8,13 +8,16 @@
 import { provider } from "./platform.js";
 
 export type { PtraceMode } from "./address-space.js";
-export { PtraceAddressSpace, StubDiedError } from "./address-space.js";
+export {
+  MAX_USER_ADDRESS,
+  MIN_USER_ADDRESS,
+  PtraceAddressSpace,
+  StubDiedError,
+} from "./address-space.js";
 export { PtraceContext } from "./context.js";
 export { PtraceMemoryFile } from "./memory-file.js";
 export {
   DEFAULT_MEMORY_FILE_SIZE,
-  MAX_USER_ADDRESS,
-  MIN_USER_ADDRESS,
   PtracePlatform,
   provider,
 } from "./platform.js";

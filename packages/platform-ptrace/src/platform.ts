@@ -10,6 +10,8 @@ import type {
 } from "@tsvisor/platform";
 import { HostError, newRegisters } from "@tsvisor/platform";
 import {
+  MAX_USER_ADDRESS,
+  MIN_USER_ADDRESS,
   PtraceAddressSpace,
   type PtraceMode,
   type StubHost,
@@ -22,14 +24,6 @@ import { loadNative, type PtraceNative, stubPath } from "./native.js";
 
 /** Default memory file size: 64 GiB, sparse. */
 export const DEFAULT_MEMORY_FILE_SIZE = 64 * 2 ** 30;
-/** Lowest application address: Linux's default vm.mmap_min_addr. */
-export const MIN_USER_ADDRESS = 0x10000;
-/**
- * One past the highest application address. The stub's own image is linked
- * at this address (native/stub.c, binding.gyp) and it unmaps everything
- * else, so `[MIN_USER_ADDRESS, MAX_USER_ADDRESS)` is entirely the Sentry's.
- */
-export const MAX_USER_ADDRESS = 0x7fffc0000000;
 
 /** Options of the ptrace platform beyond the common ones. */
 export interface PtraceOptions extends PlatformOptions {
@@ -95,6 +89,10 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
   readonly native: PtraceNative;
   readonly kickSignal: number;
   readonly memfd: number;
+  /** Size of the memory file (StubHost). */
+  get memoryFileSize(): number {
+    return this.memoryFile.size;
+  }
   readonly mode: PtraceMode;
   readonly spinNs: number;
   readonly pin: number;

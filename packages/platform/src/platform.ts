@@ -45,8 +45,10 @@ export interface MemoryFile {
  * An application address space: the mirror of one mm's mappings in a real
  * (host process or guest) address space. Owned by the Sentry thread.
  *
- * All addresses and lengths are page-aligned, with
- * `minUserAddress <= addr < addr + length <= maxUserAddress`.
+ * Preconditions: all addresses and lengths are page-aligned, with
+ * `minUserAddress <= addr < addr + length <= maxUserAddress`, and `mapFile`'s
+ * file range lies inside the memory file. A call outside them is a caller
+ * (mm) bug: it throws RangeError and changes nothing.
  * Methods return 0 or a negative errno (e.g. `-ENOMEM` when the host is out
  * of memory); anything else going wrong is a platform bug and throws.
  */

@@ -406,6 +406,33 @@ export function runConformance(provider: PlatformProvider, opts: ConformanceOpti
       expect(run().kind).toBe("fault");
     });
 
+    it("throws RangeError for address-space calls outside the preconditions, changing nothing", () => {
+      const h = harness();
+      const as = h.newAddressSpace();
+      const { minUserAddress: lo, maxUserAddress: hi } = platform.capabilities;
+      const P = PAGE_SIZE;
+      const bad: [number, number][] = [
+        [lo - P, P], // below the user range
+        [hi - P, 2 * P], // across its end
+        [hi, P], // above it (where a platform keeps its own pages)
+        [DATA_ADDR + 1, P], // unaligned address
+        [DATA_ADDR, P + 1], // unaligned length
+        [DATA_ADDR, 0], // empty
+      ];
+      for (const [addr, length] of bad) {
+        expect(() => as.mapFile(addr, length, 0, PROT_READ)).toThrow(RangeError);
+        expect(() => as.unmap(addr, length)).toThrow(RangeError);
+        expect(() => as.protect(addr, length, PROT_READ)).toThrow(RangeError);
+      }
+      const size = platform.memoryFile.size;
+      expect(() => as.mapFile(DATA_ADDR, P, P / 2, PROT_READ)).toThrow(RangeError);
+      expect(() => as.mapFile(DATA_ADDR, P, -P, PROT_READ)).toThrow(RangeError);
+      expect(() => as.mapFile(DATA_ADDR, 2 * P, size - P, PROT_READ)).toThrow(RangeError);
+      // The address space still runs a program.
+      const ctx = h.newContext("syscall_args");
+      expectSyscall(ctx, ctx.switch(as), NR_GETPID);
+    });
+
     it("isolates address spaces: the same address maps different memory", () => {
       const h = harness();
       const as1 = h.newAddressSpace();
