@@ -1,6 +1,8 @@
 /**
  * Helpers to ask the host C compiler for the values of constants. Used by the
- * generator (scripts/gen-consts.mjs) and by the header-check test.
+ * generators (scripts/gen-consts.mjs, scripts/gen-tables.mjs). The tests
+ * compile their C checks through test/cprog.ts instead, so a generator bug
+ * cannot hide behind the same helper.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
