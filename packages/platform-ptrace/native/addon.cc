@@ -396,46 +396,40 @@ napi_value SetRegs(napi_env env, napi_callback_info info) {
   return Undef(env);
 }
 
-// Decodes a wait status of tracee `tid` into a StopKind, fetching registers
+// Decodes a wait status of tracee `tid` into a StopKind (the JS return value
+// of the calling function; nullptr once it has thrown), fetching registers
 // into `regs` for stops and siginfo into `out` for signal stops.
 // out: [0] signo / raw status / event, [1] si_code / event msg, [2] si_addr.
-int32_t Decode(napi_env env, pid_t tid, int st, user_regs_struct* regs, double* out, bool* threw) {
-  *threw = false;
+napi_value Decode(napi_env env, pid_t tid, int st, user_regs_struct* regs, double* out) {
   out[3] = -1;  // no page-fault error code under ptrace
   if (WIFEXITED(st) || WIFSIGNALED(st)) {
     out[0] = st;
-    return kExited;
+    return Num(env, kExited);
   }
   if (!WIFSTOPPED(st)) {
     out[0] = st;
-    return kExited;
+    return Num(env, kExited);
   }
   if (ptrace(PTRACE_GETREGS, tid, 0, regs) != 0) {
     if (errno == ESRCH) {  // killed while stopped
       out[0] = SIGKILL;
-      return kExited;
+      return Num(env, kExited);
     }
-    *threw = true;
-    ThrowHost(env, "ptrace(GETREGS)", errno);
-    return -1;
+    return ThrowHost(env, "ptrace(GETREGS)", errno), nullptr;
   }
   int sig = WSTOPSIG(st);
-  if (sig == (SIGTRAP | 0x80)) return kSyscall;
+  if (sig == (SIGTRAP | 0x80)) return Num(env, kSyscall);
   int event = (st >> 16) & 0xff;
   if (event != 0) {
     unsigned long msg = 0;
     ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
     out[0] = event;
     out[1] = (double)msg;
-    return kEvent;
+    return Num(env, kEvent);
   }
   siginfo_t si;
   memset(&si, 0, sizeof si);
-  if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) != 0) {
-    *threw = true;
-    ThrowHost(env, "ptrace(GETSIGINFO)", errno);
-    return -1;
-  }
+  if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) != 0) return ThrowHost(env, "ptrace(GETSIGINFO)", errno), nullptr;
   out[0] = sig;
   out[1] = si.si_code;
   out[2] = (double)(uintptr_t)si.si_addr;
@@ -444,7 +438,7 @@ int32_t Decode(napi_env env, pid_t tid, int st, user_regs_struct* regs, double* 
   // other signal is asynchronous and becomes an interruption.
   bool sync = si.si_code > 0 && (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
                                  sig == SIGTRAP || sig == SIGSYS);
-  return sync ? kSignal : kInterrupted;
+  return Num(env, sync ? kSignal : kInterrupted);
 }
 
 std::unordered_map<pid_t, int> g_pinned;
@@ -491,10 +485,7 @@ napi_value Sysemu(napi_env env, napi_callback_info info) {
     r = WaitDeadline(tid, &st, -1);
   }
   if (r < 0) return ThrowHost(env, "waitpid", -r), nullptr;
-  bool threw;
-  int32_t kind = Decode(env, tid, st, regs, out, &threw);
-  if (threw) return nullptr;
-  return Num(env, kind);
+  return Decode(env, tid, st, regs, out);
 }
 
 // resume(tid, regs): writes regs and resumes under PTRACE_SYSEMU, no wait.
@@ -544,10 +535,7 @@ napi_value DecodeJs(napi_env env, napi_callback_info info) {
   auto* regs = static_cast<user_regs_struct*>(a.Typed(2, napi_uint32_array, sizeof(user_regs_struct)));
   auto* out = static_cast<double*>(a.Typed(3, napi_float64_array, 8 * 4));
   if (!a.ok) return nullptr;
-  bool threw;
-  int32_t kind = Decode(env, tid, st, regs, out, &threw);
-  if (threw) return nullptr;
-  return Num(env, kind);
+  return Decode(env, tid, st, regs, out);
 }
 
 // cont(tid, regs, out) -> StopKind: writes regs, PTRACE_CONT (no signal), waits
@@ -563,10 +551,7 @@ napi_value Cont(napi_env env, napi_callback_info info) {
   int st;
   pid_t r = WaitDeadline(tid, &st, -1);
   if (r < 0) return ThrowHost(env, "waitpid", -r), nullptr;
-  bool threw;
-  int32_t kind = Decode(env, tid, st, regs, out, &threw);
-  if (threw) return nullptr;
-  return Num(env, kind);
+  return Decode(env, tid, st, regs, out);
 }
 
 // waitStop(tid) -> raw status of tid's next wait event (blocking).
