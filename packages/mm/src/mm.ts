@@ -1000,10 +1000,12 @@ export function accessAllowed(prot: number, access: Access): boolean {
   }
 }
 
+/** `x` rounded down to a page boundary. Precondition: `x >= 0`. */
 export function pageDown(x: number): number {
   return x - (x % PAGE_SIZE);
 }
 
+/** `x` rounded up to a page boundary. Precondition: `x >= 0`. */
 export function pageUp(x: number): number {
   const r = x % PAGE_SIZE;
   return r === 0 ? x : x + (PAGE_SIZE - r);

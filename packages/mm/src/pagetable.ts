@@ -1,3 +1,6 @@
+const LEAF_BITS = 9;
+const LEAF = 1 << LEAF_BITS;
+
 /**
  * The page table of one MM: virtual page number → page-table entry (a
  * memory-file offset plus PTE_* flag bits, see mm.ts), like a radix page
@@ -14,9 +17,6 @@
  *
  * Owned by its MemoryManager (Sentry thread).
  */
-const LEAF_BITS = 9;
-const LEAF = 1 << LEAF_BITS;
-
 export class PageTable {
   /** Leaves by `vpn / LEAF`; slot LEAF of a leaf counts its present entries. */
   private readonly leaves = new Map<number, Float64Array>();
