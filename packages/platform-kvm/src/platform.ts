@@ -130,6 +130,10 @@ export class KvmPlatform implements Platform {
       };
     } catch (e) {
       native.vmDestroy(this.vm);
+      // Whatever was made before the failure (fields not reached are unset).
+      const made = this as unknown as { memoryFile?: KvmMemoryFile; mem?: PrivateMemory };
+      made.memoryFile?.release();
+      made.mem?.release();
       throw e;
     }
   }

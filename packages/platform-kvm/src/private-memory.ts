@@ -1,3 +1,4 @@
+import { MemfdMemoryFile } from "@tsvisor/platform";
 import type { KvmNative } from "./native.js";
 
 const PAGE = 4096;
@@ -5,8 +6,8 @@ const PAGE = 4096;
 /**
  * Platform-private guest memory: page tables, the IDT, GDTs/TSSs, the
  * trampoline page, IST stacks and IRET frames. One sparse memfd mapped into
- * the Sentry and registered as one memslot at `gpa`; the application's memory
- * file never holds any of it.
+ * the Sentry (a one-chunk MemfdMemoryFile) and registered as one memslot at
+ * `gpa`; the application's memory file never holds any of it.
  *
  * Pages are handed out by a bump allocator with a free list. A page that was
  * used as a page table may still be cached by KVM's shadow MMU, so a freed
@@ -22,26 +23,26 @@ export class PrivateMemory {
   /** Host address of the mapping (for the addon). */
   readonly hostAddr: number;
   readonly fd: number;
-  private readonly buffer: ArrayBuffer;
+  private readonly file: MemfdMemoryFile;
   private next = 0;
   private readonly free: number[] = [];
   /** Freed since the last flush; reusable after it. */
   private readonly quarantine: number[] = [];
 
   constructor(
-    private readonly native: KvmNative,
+    native: KvmNative,
     /** Guest-physical address of the area. */
     readonly gpa: number,
-    /** Bytes, a multiple of the page size. */
+    /** Bytes, a positive multiple of the page size (RangeError otherwise). */
     readonly size: number,
     /** Called when the area is full: flushes if that frees quarantined pages; true if it did. */
     private readonly reclaim: () => boolean,
   ) {
-    this.fd = native.memfdCreate("tsvisor-kvm-private", size);
-    this.hostAddr = native.mapShared(this.fd, size);
-    this.buffer = native.externalBuffer(this.hostAddr, size);
-    this.words = new Uint32Array(this.buffer);
-    this.bytes = new Uint8Array(this.buffer);
+    this.file = new MemfdMemoryFile(native, size, size, "tsvisor-kvm-private");
+    this.fd = this.file.fd;
+    this.hostAddr = this.file.hostAddr;
+    this.bytes = this.file.chunk(0);
+    this.words = new Uint32Array(this.bytes.buffer);
   }
 
   /** Returns the GPA of a zeroed page, or -1 when the area is full. */
@@ -90,9 +91,8 @@ export class PrivateMemory {
     return this.next / PAGE - this.free.length - this.quarantine.length;
   }
 
+  /** Detaches `words`/`bytes`, unmaps the area and closes its memfd; idempotent. */
   release(): void {
-    this.native.detach(this.buffer);
-    this.native.unmap(this.hostAddr, this.size);
-    this.native.closeFd(this.fd);
+    this.file.release();
   }
 }

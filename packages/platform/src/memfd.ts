@@ -49,6 +49,8 @@ export class MemfdMemoryFile implements MemoryFile {
     protected readonly native: MemfdNative,
     readonly size: number,
     readonly chunkSize: number,
+    /** The memfd's name (shown in /proc/PID/maps as `/memfd:NAME`). */
+    name = "tsvisor-memory",
   ) {
     if (!(chunkSize > 0) || chunkSize % PAGE_SIZE !== 0) {
       throw new RangeError(`memory file chunk size must be a positive multiple of ${PAGE_SIZE}`);
@@ -56,7 +58,7 @@ export class MemfdMemoryFile implements MemoryFile {
     if (!(size > 0) || size % chunkSize !== 0) {
       throw new RangeError(`memory file size must be a positive multiple of ${chunkSize}`);
     }
-    this.fd = native.memfdCreate("tsvisor-memory", size);
+    this.fd = native.memfdCreate(name, size);
     try {
       this.hostAddr = native.mapShared(this.fd, size);
     } catch (e) {
