@@ -8,7 +8,7 @@ import type {
   PlatformProvider,
   ProbeResult,
 } from "@tsvisor/platform";
-import { HostError, newRegisters } from "@tsvisor/platform";
+import { HostError, MemfdMemoryFile, newRegisters } from "@tsvisor/platform";
 import {
   MAX_USER_ADDRESS,
   MIN_USER_ADDRESS,
@@ -140,25 +140,29 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
     );
     this.memfd = this.memoryFile.fd;
     this.ctlfd = -1;
-    if (this.mode === "systrap") {
-      const size = SYSTRAP_SLOTS * SYSTRAP_SLOT_SIZE;
-      this.ctlfd = native.memfdCreate("tsvisor-control", size);
-      this.controlBase = native.mapShared(this.ctlfd, size);
-      this.controlBuffer = native.externalBuffer(this.controlBase, size);
-      this.controlView = new DataView(this.controlBuffer);
-      // struct systrap_globals: spin_cycles at 8, fsgsbase at 16.
-      this.controlView.setBigUint64(8, BigInt(Math.round(spinMicros * cpuMHz())), true);
-      native.trapInit(cpuMHz() / 1000);
-      this.controlView.setBigUint64(16, cpuHasFlag("fsgsbase") ? 1n : 0n, true);
-    }
+    let pgid = -1;
     try {
-      this.pgid = native.spawnStub(stubPath, this.memfd, this.ctlfd, 0, this.mode, this.template);
+      if (this.mode === "systrap") {
+        const size = SYSTRAP_SLOTS * SYSTRAP_SLOT_SIZE;
+        this.control = new MemfdMemoryFile(native, size, size, "tsvisor-control");
+        this.ctlfd = this.control.fd;
+        this.controlBase = this.control.hostAddr;
+        this.controlBuffer = this.control.chunk(0).buffer as ArrayBuffer;
+        this.controlView = new DataView(this.controlBuffer);
+        // struct systrap_globals: spin_cycles at 8, fsgsbase at 16.
+        this.controlView.setBigUint64(8, BigInt(Math.round(spinMicros * cpuMHz())), true);
+        native.trapInit(cpuMHz() / 1000);
+        this.controlView.setBigUint64(16, cpuHasFlag("fsgsbase") ? 1n : 0n, true);
+      }
+      pgid = native.spawnStub(stubPath, this.memfd, this.ctlfd, 0, this.mode, this.template);
+      const probe = new Uint8Array(1 << 16);
+      this.fpStateSize = native.getFP(pgid, probe);
     } catch (e) {
+      if (pgid > 0) native.killReap(pgid, new Int32Array(0));
       this.releaseFiles();
       throw e;
     }
-    const probe = new Uint8Array(1 << 16);
-    this.fpStateSize = native.getFP(this.pgid, probe);
+    this.pgid = pgid;
     this.capabilities = {
       minUserAddress: MIN_USER_ADDRESS,
       maxUserAddress: MAX_USER_ADDRESS,
@@ -181,6 +185,8 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
     return ctx;
   }
 
+  /** systrap: the control file (struct systrap_globals, then the slots). */
+  private control: MemfdMemoryFile | null = null;
   private controlBuffer: ArrayBuffer | null = null;
 
   allocSlot(): { slot: number; ctl: number } {
@@ -275,11 +281,7 @@ export class PtracePlatform implements Platform, StubHost, ContextHost {
 
   private releaseFiles(): void {
     this.memoryFile.release();
-    if (this.ctlfd >= 0) {
-      if (this.controlBuffer !== null) this.native.detach(this.controlBuffer);
-      this.native.unmap(this.controlBase, SYSTRAP_SLOTS * SYSTRAP_SLOT_SIZE);
-      this.native.closeFd(this.ctlfd);
-    }
+    this.control?.release();
   }
 }
 
