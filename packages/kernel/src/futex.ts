@@ -17,19 +17,27 @@
  */
 import {
   EAGAIN,
+  EDEADLK,
   EFAULT,
   EINVAL,
   ENOSYS,
+  EPERM,
   ERESTART_RESTARTBLOCK,
+  ERESTARTNOINTR,
   ERESTARTSYS,
+  ESRCH,
   ETIMEDOUT,
   FUTEX_BITSET_MATCH_ANY,
   FUTEX_CLOCK_REALTIME,
   FUTEX_CMP_REQUEUE,
+  FUTEX_LOCK_PI,
+  FUTEX_LOCK_PI2,
   FUTEX_OWNER_DIED,
   FUTEX_PRIVATE_FLAG,
   FUTEX_REQUEUE,
   FUTEX_TID_MASK,
+  FUTEX_TRYLOCK_PI,
+  FUTEX_UNLOCK_PI,
   FUTEX_WAIT,
   FUTEX_WAIT_BITSET,
   FUTEX_WAITERS,
@@ -46,6 +54,8 @@ import { WaitQueue } from "./waiter.js";
 class FutexWaiter {
   readonly queue = new WaitQueue();
   woken = false;
+  /** PI waiters: FUTEX_UNLOCK_PI made this waiter the owner. */
+  handedOff = false;
   constructor(
     readonly task: Task,
     public key: FutexKey,
@@ -92,6 +102,20 @@ export class FutexTable {
     const i = l.indexOf(w);
     if (i >= 0) l.splice(i, 1);
     if (l.length === 0) this.removeList(w.key);
+  }
+
+  /** Number of waiters on `key`. */
+  count(key: FutexKey): number {
+    return this.list(key, false)?.length ?? 0;
+  }
+
+  /** Removes and returns the first waiter on `key` without waking it. */
+  takeFirst(key: FutexKey): FutexWaiter | null {
+    const l = this.list(key, false);
+    if (l === undefined || l.length === 0) return null;
+    const w = l.shift()!;
+    if (l.length === 0) this.removeList(key);
+    return w;
   }
 
   /** Wakes up to `n` waiters on `key` whose bitset intersects `bitset`. */
@@ -215,6 +239,72 @@ function futexWait(
   });
 }
 
+/**
+ * FUTEX_LOCK_PI(2)/FUTEX_TRYLOCK_PI: takes the PI futex at `addr` for `t`
+ * (its word becomes `t.tid`, keeping FUTEX_OWNER_DIED), or queues `t` until
+ * FUTEX_UNLOCK_PI hands the lock over. Priorities are not boosted (tsvisor
+ * has no scheduling priorities). A signal restarts the call, as Linux's
+ * ERESTARTNOINTR does.
+ */
+function lockPi(
+  k: Kernel,
+  t: Task,
+  addr: number,
+  deadline: number,
+  priv: boolean,
+  tryOnly: boolean,
+): number | Block {
+  if (addr % 4 !== 0) return -EINVAL;
+  const key = keyOf(t, addr, priv);
+  const v = readU32(t, addr);
+  if (v < 0) return v;
+  const owner = v & FUTEX_TID_MASK;
+  if (owner === 0) {
+    const waiters = k.futexes.count(key) > 0 ? FUTEX_WAITERS : 0;
+    return writeU32(t, addr, (t.tid | (v & FUTEX_OWNER_DIED) | waiters) >>> 0);
+  }
+  if (owner === t.tid) return -EDEADLK;
+  if (tryOnly) return -EAGAIN;
+  // attach_to_pi_owner: "ESRCH The thread ID in the futex word at uaddr does not exist."
+  const o = k.pidns.tasks.get(owner);
+  if ((o === undefined || o.state.kind === "exited") && (v & FUTEX_OWNER_DIED) === 0) return -ESRCH;
+  if ((v & FUTEX_WAITERS) === 0) {
+    const w = writeU32(t, addr, (v | FUTEX_WAITERS) >>> 0);
+    if (w < 0) return w;
+  }
+  const w = new FutexWaiter(t, key, FUTEX_BITSET_MATCH_ANY);
+  k.futexes.enqueue(w);
+  return block(w.queue, {
+    deadline,
+    resume: (rt, why) => {
+      if (w.handedOff) return 0;
+      k.futexes.remove(w);
+      // Woken without the lock (the owner died: robust cleanup): try again.
+      if (w.woken) return lockPi(k, rt, addr, deadline, priv, false);
+      if (why === "timeout") return -ETIMEDOUT;
+      return -ERESTARTNOINTR;
+    },
+  });
+}
+
+/** FUTEX_UNLOCK_PI: hands the lock to the first waiter, or clears the word. */
+function unlockPi(k: Kernel, t: Task, addr: number, priv: boolean): number {
+  if (addr % 4 !== 0) return -EINVAL;
+  const v = readU32(t, addr);
+  if (v < 0) return v;
+  // futex(2): "EPERM The caller does not own the lock represented by the futex word."
+  if ((v & FUTEX_TID_MASK) !== t.tid) return -EPERM;
+  const key = keyOf(t, addr, priv);
+  const next = k.futexes.takeFirst(key);
+  if (next === null) return writeU32(t, addr, 0);
+  const more = k.futexes.count(key) > 0 ? FUTEX_WAITERS : 0;
+  const r = writeU32(t, addr, (next.task.tid | more) >>> 0);
+  next.handedOff = true;
+  next.woken = true;
+  next.queue.notifyAll();
+  return r;
+}
+
 /** Decodes and applies FUTEX_WAKE_OP's operation to `old`; returns [new value, condition]. */
 function wakeOp(encoded: number, old: number): [number, boolean] {
   const op = (encoded >>> 28) & 0x7;
@@ -301,7 +391,7 @@ export function doFutex(
   // futex(2): FUTEX_CLOCK_REALTIME is for the waits with absolute timeouts;
   // Linux (futex_cmd_has_timeout / the oracle) refuses it for plain
   // FUTEX_WAIT with ENOSYS.
-  if (realtime && cmd !== FUTEX_WAIT_BITSET) return -ENOSYS;
+  if (realtime && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) return -ENOSYS;
   switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
@@ -355,8 +445,24 @@ export function doFutex(
         n += k.futexes.wake(keyOf(t, uaddr2, priv), timeoutOrVal2 | 0, FUTEX_BITSET_MATCH_ANY);
       return n;
     }
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_TRYLOCK_PI: {
+      let deadline = Number.POSITIVE_INFINITY;
+      if (cmd !== FUTEX_TRYLOCK_PI && timeoutOrVal2 !== 0) {
+        const ms = readTimespecMs(t, timeoutOrVal2);
+        if (ms < 0) return ms;
+        // FUTEX_LOCK_PI: absolute CLOCK_REALTIME; FUTEX_LOCK_PI2: absolute
+        // CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
+        const rt = cmd === FUTEX_LOCK_PI || realtime;
+        deadline = rt ? monotonicMs() + (ms - Date.now()) : ms - monotonicOffsetMs();
+      }
+      return lockPi(k, t, uaddr, deadline, priv, cmd === FUTEX_TRYLOCK_PI);
+    }
+    case FUTEX_UNLOCK_PI:
+      return unlockPi(k, t, uaddr, priv);
     default:
-      // PI futexes and FUTEX_FD are not implemented.
+      // FUTEX_FD and the requeue-PI operations are not implemented.
       return -ENOSYS;
   }
 }

@@ -4,16 +4,22 @@
  */
 import {
   EAGAIN,
+  EDEADLK,
   EFAULT,
   EINVAL,
   ENOSYS,
+  EPERM,
   ETIMEDOUT,
   FUTEX_CLOCK_REALTIME,
   FUTEX_CMP_REQUEUE,
+  FUTEX_LOCK_PI,
   FUTEX_PRIVATE_FLAG,
   FUTEX_REQUEUE,
+  FUTEX_TRYLOCK_PI,
+  FUTEX_UNLOCK_PI,
   FUTEX_WAIT,
   FUTEX_WAIT_BITSET,
+  FUTEX_WAITERS,
   FUTEX_WAKE,
   FUTEX_WAKE_BITSET,
   FUTEX_WAKE_OP,
@@ -131,5 +137,33 @@ describe("futex", () => {
     const { base, futex } = setup();
     expect(futex(base, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 1)).toBe(-ENOSYS);
     expect(futex(base, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME, 1, 0, 0, 1)).toBe(-EAGAIN);
+  });
+
+  it("PI futexes: lock, EDEADLK, contention hands the lock over on unlock, EPERM for non-owners", () => {
+    const { mm, base, get } = setup();
+    const k = {
+      futexes: new FutexTable(),
+      pidns: { tasks: new Map<number, unknown>() },
+    } as unknown as Kernel;
+    const mk = (tid: number) => {
+      const t = { mm, kernel: k, tid, state: { kind: "running" } } as unknown as Task;
+      (k.pidns.tasks as Map<number, unknown>).set(tid, t);
+      return t;
+    };
+    const a = mk(10);
+    const b = mk(11);
+    const pi = (t: Task, op: number) => doFutex(k, t, base, op | FUTEX_PRIVATE_FLAG, 0, 0, 0, 0);
+    expect(pi(a, FUTEX_LOCK_PI)).toBe(0);
+    expect(get(base)).toBe(10);
+    expect(pi(a, FUTEX_LOCK_PI)).toBe(-EDEADLK);
+    expect(pi(b, FUTEX_TRYLOCK_PI)).toBe(-EAGAIN);
+    const blk = asBlock(pi(b, FUTEX_LOCK_PI));
+    expect(get(base)).toBe((10 | FUTEX_WAITERS) >>> 0);
+    expect(pi(b, FUTEX_UNLOCK_PI)).toBe(-EPERM);
+    expect(pi(a, FUTEX_UNLOCK_PI)).toBe(0);
+    expect(get(base)).toBe(11);
+    expect(blk.resume?.(b, "woken")).toBe(0);
+    expect(pi(b, FUTEX_UNLOCK_PI)).toBe(0);
+    expect(get(base)).toBe(0);
   });
 });
