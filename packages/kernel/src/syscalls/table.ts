@@ -205,7 +205,7 @@ export const coreSyscalls: readonly SyscallEntry[] = [
   P("pidfd_send_signal", sysPidfdSendSignal, "No explicit siginfo (EINVAL)."),
   S("set_robust_list", sysSetRobustList),
   S("get_robust_list", sysGetRobustList),
-  P("futex", sysFutex, "No PI futexes; shared futexes are keyed by address space and address."),
+  P("futex", sysFutex, "PI futexes without priority boosting; no requeue-PI or FUTEX_FD."),
   P("arch_prctl", sysArchPrctl, "FS/GS bases only; CPUID faulting is EINVAL."),
   P(
     "prctl",
