@@ -1,5 +1,12 @@
 import { ENOMEM } from "@tsvisor/abi";
-import { type AddressSpace, PAGE_SIZE, PROT_EXEC, PROT_WRITE } from "@tsvisor/platform";
+import {
+  type AddressSpace,
+  checkFileRange,
+  checkUserRange,
+  PAGE_SIZE,
+  PROT_EXEC,
+  PROT_WRITE,
+} from "@tsvisor/platform";
 import {
   MAX_USER_ADDRESS,
   MIN_USER_ADDRESS,
@@ -125,9 +132,7 @@ export class KvmAddressSpace implements AddressSpace {
   mapFile(addr: number, length: number, offset: number, prot: number): number {
     this.checkRange(addr, length);
     const file = this.host.memoryFile;
-    if (offset % PAGE_SIZE !== 0 || offset < 0 || offset + length > file.size) {
-      throw new RangeError(`kvm: mapFile offset ${offset}+${length} outside the memory file`);
-    }
+    checkFileRange("kvm", offset, length, file.size);
     file.ensureSlots(offset, length);
     const mem = this.host.mem;
     const write = (prot & PROT_WRITE) !== 0;
@@ -344,14 +349,6 @@ export class KvmAddressSpace implements AddressSpace {
   }
 
   private checkRange(addr: number, length: number): void {
-    if (
-      addr % PAGE_SIZE !== 0 ||
-      length % PAGE_SIZE !== 0 ||
-      length <= 0 ||
-      addr < MIN_USER_ADDRESS ||
-      addr + length > MAX_USER_ADDRESS
-    ) {
-      throw new RangeError(`kvm: bad range [${addr}, +${length})`);
-    }
+    checkUserRange("kvm", addr, length, MIN_USER_ADDRESS, MAX_USER_ADDRESS);
   }
 }

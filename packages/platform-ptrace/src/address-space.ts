@@ -19,8 +19,9 @@ import {
 import type { AddressSpace } from "@tsvisor/platform";
 import { HostError } from "@tsvisor/platform";
 import {
+  checkFileRange,
+  checkUserRange,
   newRegisters,
-  PAGE_SIZE,
   PROT_READ,
   PROT_WRITE,
   REG_R8,
@@ -208,9 +209,7 @@ export class PtraceAddressSpace implements AddressSpace {
 
   mapFile(addr: number, length: number, offset: number, prot: number): number {
     this.checkRange(addr, length);
-    if (offset % PAGE_SIZE !== 0 || offset < 0 || offset + length > this.host.memoryFileSize) {
-      throw new RangeError(`ptrace: mapFile offset ${offset}+${length} outside the memory file`);
-    }
+    checkFileRange("ptrace", offset, length, this.host.memoryFileSize);
     const r = this.inject(SYS_mmap, [
       addr,
       length,
@@ -241,21 +240,12 @@ export class PtraceAddressSpace implements AddressSpace {
   }
 
   /**
-   * Throws RangeError unless `[addr, addr + length)` is a non-empty,
-   * page-aligned range of the application's: the stub's own image and
-   * control slots lie above MAX_USER_ADDRESS, and a mapping there would
-   * destroy the stub.
+   * The AddressSpace range precondition: the stub's own image and control
+   * slots lie above MAX_USER_ADDRESS, and a mapping there would destroy the
+   * stub.
    */
   private checkRange(addr: number, length: number): void {
-    if (
-      addr % PAGE_SIZE !== 0 ||
-      length % PAGE_SIZE !== 0 ||
-      length <= 0 ||
-      addr < MIN_USER_ADDRESS ||
-      addr + length > MAX_USER_ADDRESS
-    ) {
-      throw new RangeError(`ptrace: bad range [${addr}, +${length})`);
-    }
+    checkUserRange("ptrace", addr, length, MIN_USER_ADDRESS, MAX_USER_ADDRESS);
   }
 
   /**

@@ -11,6 +11,7 @@ export type {
 export { HostError, PAGE_SIZE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "./platform.js";
 export type { MemfdNative } from "./memfd.js";
 export { MemfdMemoryFile } from "./memfd.js";
+export { checkFileRange, checkUserRange } from "./preconditions.js";
 export type { Access, FaultTrap, InterruptedTrap, SignalTrap, SyscallTrap, Trap } from "./trap.js";
 export type { Registers } from "./registers.js";
 export {
