@@ -33,7 +33,15 @@ const guide: DefaultTheme.SidebarItem[] = [
     items: [
       { text: "Architecture", link: "/guide/architecture" },
       { text: "Platforms", link: "/guide/platforms" },
+      { text: "Memory", link: "/guide/memory" },
       { text: "Task run states", link: "/guide/kernel-run-states" },
+    ],
+  },
+  {
+    text: "Measurements",
+    items: [
+      { text: "Performance", link: "/guide/performance" },
+      { text: "Host facts", link: "/guide/host-facts" },
     ],
   },
   {
