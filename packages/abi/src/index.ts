@@ -2458,6 +2458,7 @@ export {
 export type {
   KernelSigaction,
   StackT,
+  SiginfoCommon,
   Siginfo,
   SiginfoLayout,
   Sigevent,

@@ -142,7 +142,8 @@ export const SIGINFO_OFFSETS = {
   si_arch: 28,
 } as const;
 
-interface SiginfoCommon {
+/** The fields every `Siginfo` layout has (the start of `siginfo_t`). */
+export interface SiginfoCommon {
   si_signo: number;
   si_errno: number;
   si_code: number;
