@@ -24,6 +24,11 @@ type ArgKind =
   | "dirfd"
   | "path"
   | "wbuf"
+  | "rbuf"
+  | "futexop"
+  | "waitopt"
+  | "fdpair"
+  | "pflags"
   | "oflags"
   | "mode"
   | "prot"
@@ -34,7 +39,7 @@ type ArgKind =
   | "atflags";
 
 const SIGNATURES: Record<string, readonly ArgKind[]> = {
-  read: ["fd", "ptr", "uint"],
+  read: ["fd", "rbuf", "uint"],
   write: ["fd", "wbuf", "uint"],
   open: ["path", "oflags", "mode"],
   openat: ["dirfd", "path", "oflags", "mode"],
@@ -53,18 +58,19 @@ const SIGNATURES: Record<string, readonly ArgKind[]> = {
   rt_sigaction: ["sig", "ptr", "ptr", "uint"],
   rt_sigprocmask: ["sighow", "ptr", "ptr", "uint"],
   ioctl: ["fd", "hex", "ptr"],
-  pread64: ["fd", "ptr", "uint", "int"],
+  pread64: ["fd", "rbuf", "uint", "int"],
   pwrite64: ["fd", "wbuf", "uint", "int"],
   readv: ["fd", "ptr", "int"],
   writev: ["fd", "ptr", "int"],
   access: ["path", "int"],
   faccessat: ["dirfd", "path", "int"],
   faccessat2: ["dirfd", "path", "int", "atflags"],
-  pipe: ["ptr"],
-  pipe2: ["ptr", "oflags"],
+  pipe: ["fdpair"],
+  pipe2: ["fdpair", "pflags"],
+  socketpair: ["int", "int", "int", "fdpair"],
   dup: ["fd"],
   dup2: ["fd", "fd"],
-  dup3: ["fd", "fd", "oflags"],
+  dup3: ["fd", "fd", "pflags"],
   getpid: [],
   getppid: [],
   gettid: [],
@@ -79,7 +85,7 @@ const SIGNATURES: Record<string, readonly ArgKind[]> = {
   execveat: ["dirfd", "path", "ptr", "ptr", "atflags"],
   exit: ["int"],
   exit_group: ["int"],
-  wait4: ["int", "ptr", "hex", "ptr"],
+  wait4: ["int", "ptr", "waitopt", "ptr"],
   kill: ["int", "sig"],
   tgkill: ["int", "int", "sig"],
   tkill: ["int", "sig"],
@@ -101,7 +107,7 @@ const SIGNATURES: Record<string, readonly ArgKind[]> = {
   arch_prctl: ["hex", "ptr"],
   set_tid_address: ["ptr"],
   set_robust_list: ["ptr", "uint"],
-  futex: ["ptr", "int", "int", "ptr", "ptr", "int"],
+  futex: ["ptr", "futexop", "int", "ptr", "ptr", "int"],
   nanosleep: ["ptr", "ptr"],
   clock_gettime: ["int", "ptr"],
   clock_nanosleep: ["int", "int", "ptr", "ptr"],
@@ -213,6 +219,26 @@ function readString(t: Task, addr: number): string {
   return quote(b, 4096);
 }
 
+const FUTEX_OPS = [
+  "FUTEX_WAIT",
+  "FUTEX_WAKE",
+  "FUTEX_FD",
+  "FUTEX_REQUEUE",
+  "FUTEX_CMP_REQUEUE",
+  "FUTEX_WAKE_OP",
+  "FUTEX_LOCK_PI",
+  "FUTEX_UNLOCK_PI",
+  "FUTEX_TRYLOCK_PI",
+  "FUTEX_WAIT_BITSET",
+  "FUTEX_WAKE_BITSET",
+  "FUTEX_WAIT_REQUEUE_PI",
+  "FUTEX_CMP_REQUEUE_PI",
+  "FUTEX_LOCK_PI2",
+];
+
+/** The syscall's result, for arguments whose display depends on it (read buffers). */
+let currentResult = 0;
+
 function formatArg(t: Task, kind: ArgKind, i: number, all: readonly number[]): string {
   const a = t.args;
   switch (kind) {
@@ -236,6 +262,39 @@ function formatArg(t: Task, kind: ArgKind, i: number, all: readonly number[]): s
       if (t.mm.copyIn(a.ptr(i), b) < 0) return `0x${a.big(i).toString(16)}`;
       return len > 32 ? quote(b, 32) : quote(b.subarray(0, len));
     }
+    case "rbuf": {
+      if (currentResult <= 0) return `0x${a.big(i).toString(16)}`;
+      const b = new Uint8Array(Math.min(currentResult, 33));
+      if (t.mm.copyIn(a.ptr(i), b) < 0) return `0x${a.big(i).toString(16)}`;
+      return currentResult > 32 ? quote(b, 32) : quote(b);
+    }
+    case "futexop": {
+      const v = a.int(i);
+      const name = FUTEX_OPS[v & 0x7f] ?? String(v & 0x7f);
+      return `${name}${v & 0x80 ? "_PRIVATE" : ""}${v & 0x100 ? "|FUTEX_CLOCK_REALTIME" : ""}`;
+    }
+    case "waitopt":
+      return flagNames(
+        a.int(i),
+        [
+          [1, "WNOHANG"],
+          [2, "WUNTRACED"],
+          [8, "WCONTINUED"],
+          [0x20000000, "__WNOTHREAD"],
+          [0x40000000, "__WALL"],
+          [0x80000000, "__WCLONE"],
+        ],
+        null,
+      );
+    case "fdpair": {
+      if (currentResult < 0) return `0x${a.big(i).toString(16)}`;
+      const b = new Uint8Array(8);
+      if (t.mm.copyIn(a.ptr(i), b) < 0) return `0x${a.big(i).toString(16)}`;
+      const dv = new DataView(b.buffer);
+      return `[${dv.getInt32(0, true)}, ${dv.getInt32(4, true)}]`;
+    }
+    case "pflags":
+      return flagNames(a.int(i), O_FLAGS, null);
     case "oflags": {
       const v = a.int(i);
       const acc = ["O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"][v & 3]!;
@@ -314,6 +373,7 @@ export function formatSyscall(t: Task, nr: number, r: number): string {
   const name = syscallName(nr) ?? `syscall_${nr}`;
   const kinds = SIGNATURES[name];
   const raw = [0, 1, 2, 3, 4, 5].map((i) => t.args.u64(i));
+  currentResult = r;
   let args: string;
   if (kinds === undefined) {
     args = raw.map((_, i) => `0x${t.args.big(i).toString(16)}`).join(", ");
