@@ -14,7 +14,9 @@ function geometry(size: number): [number, number] {
 
 /**
  * The memory file of the KVM platform: a MemfdMemoryFile handed to KVM one
- * chunk per memslot at guest-physical address = file offset.
+ * chunk per memslot at guest-physical address = file offset. `decommit`
+ * needs nothing more: KVM learns of the punched pages through its MMU
+ * notifier.
  *
  * Precondition: `size > 0` (RangeError otherwise).
  *
@@ -35,8 +37,6 @@ export class KvmMemoryFile extends MemfdMemoryFile {
   ) {
     super(native, ...geometry(size));
   }
-
-  // decommit: KVM learns of the dropped pages through its MMU notifier.
 
   /** Makes sure every chunk overlapping `[offset, offset + length)` is a memslot. */
   ensureSlots(offset: number, length: number): void {
