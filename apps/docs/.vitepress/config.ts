@@ -26,6 +26,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: "Getting started", link: "/guide/getting-started" },
       { text: "Embedding in Node", link: "/guide/embedding" },
       { text: "Syscall coverage", link: "/guide/syscalls" },
+      { text: "Syscall table (generated)", link: "/guide/syscall-table" },
     ],
   },
   {

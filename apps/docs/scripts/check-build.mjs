@@ -39,6 +39,12 @@ for (const name of ["ENOENT", "SYS_read", "SIGSEGV"]) {
     process.exit(1);
   }
 }
+// The generated syscall table must list the calls as tables, not raw text.
+const sysPage = readFileSync(join(dist, "guide/syscall-table.html"), "utf8");
+if (!sysPage.includes("<table") || !sysPage.includes("openat")) {
+  console.error("docs: guide/syscall-table.html has no syscall table");
+  process.exit(1);
+}
 // VitePress checks that linked pages exist, not that their #anchors do:
 // check every in-site link with an anchor in the hand-written pages.
 const written = ["index.html", ...guides];
