@@ -78,12 +78,12 @@ it("report", async () => {
   const passed = new Map<PlatformName, string[]>(run.map((p) => [p, []]));
   const failures: string[] = [];
   for (const c of cases) {
-    const want = c.native();
+    const want = await c.native();
     const cells: string[] = [];
     let note = "";
     const seen = new Map<string, PlatformName[]>();
     for (const p of run) {
-      const { got, diff } = c.sandboxed(p, want);
+      const { got, diff } = await c.sandboxed(p, want);
       if (diff === "") passed.get(p)!.push(c.id);
       else {
         if (note === "") note = `${p}: ${diff.split("\n").join(" | ").slice(0, 200)}`;

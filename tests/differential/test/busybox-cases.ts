@@ -164,16 +164,16 @@ export function busyboxCases(): DiffCase[] {
     return {
       id,
       async prepare() {},
-      native(): RunResult {
+      async native(): Promise<RunResult> {
         s.setup?.();
-        const r = runNative([BUSYBOX, ...s.argv], opts());
+        const r = await runNative([BUSYBOX, ...s.argv], opts());
         s.cleanup?.();
         return r;
       },
-      sandboxed(platform: PlatformName, want: RunResult) {
+      async sandboxed(platform: PlatformName, want: RunResult) {
         s.setup?.();
         const before = snapshotTmp();
-        const got = runTsvisor(platform, [BUSYBOX, ...s.argv], opts());
+        const got = await runTsvisor(platform, [BUSYBOX, ...s.argv], opts());
         const host = s.hostCheck?.(before) ?? "";
         s.cleanup?.();
         return { got, diff: [describeDiff(want, got), host].filter((x) => x !== "").join("\n") };

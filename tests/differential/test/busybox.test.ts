@@ -29,11 +29,11 @@ describe("busybox natively", () => {
   it("is installed (Debian busybox-static)", () => {
     expect(existsSync(BUSYBOX), `${BUSYBOX} missing: apt-get install busybox-static`).toBe(true);
   });
-  it.each([...cases.keys()])("%s", (id) => {
-    const r = nativeRun(id);
+  it.each([...cases.keys()])("%s", async (id) => {
+    const r = await nativeRun(id);
     expect(r.status, r.stderr).toBe(0);
     for (const re of EXPECT_STDOUT[id] ?? []) expect(r.stdout).toMatch(re);
-    expect(describeDiff(r, cases.get(id)!.native()), "deterministic").toBe("");
+    expect(describeDiff(r, await cases.get(id)!.native()), "deterministic").toBe("");
   });
 });
 

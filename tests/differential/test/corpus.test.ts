@@ -36,16 +36,16 @@ describe("corpus", () => {
 });
 
 describe("native (Linux is the oracle)", () => {
-  it.each(programs)("$id", (p) => {
+  it.each(programs)("$id", async (p) => {
     const c = compiled.get(p.id);
     expect(c, "compiled").toBeDefined();
     expect(c!.diagnostics, "gcc -Wall -Wextra diagnostics").toBe("");
-    const r = nativeRun(p.id);
+    const r = await nativeRun(p.id);
     expect(r.timedOut, "timed out").toBe(false);
     expect(failLines(r.stdout), "self-checks failing on Linux").toEqual([]);
     expect(r.stdout, "prints its summary").toMatch(/^failures: 0$/m);
     expect(r.status, `exit status\n${r.stdout}${r.stderr}`).toBe(p.status);
-    const again = runProgramNative(p, c!.binary);
+    const again = await runProgramNative(p, c!.binary);
     expect(describeDiff(r, again), "deterministic across native runs").toBe("");
   });
 });

@@ -239,8 +239,8 @@ export function elfCases(): DiffCase[] {
       id,
       prepare: prepareAll,
       native: () => runNative(argv(), opts()),
-      sandboxed(platform, want) {
-        const got = runTsvisor(platform, argv(), opts());
+      async sandboxed(platform, want) {
+        const got = await runTsvisor(platform, argv(), opts());
         return { got, diff: describeDiff(want, got) };
       },
     };

@@ -11,11 +11,11 @@ beforeAll(async () => {
 }, 120_000);
 
 describe("malformed ELF natively", () => {
-  it("the unmodified program runs (exit 42)", () => {
-    expect(nativeRun("elf:valid").stdout).toBe("execve: ok, exited 42\nlauncher alive\n");
+  it("the unmodified program runs (exit 42)", async () => {
+    expect((await nativeRun("elf:valid")).stdout).toBe("execve: ok, exited 42\nlauncher alive\n");
   });
-  it.each([...cases.keys()].filter((id) => id !== "elf:valid"))("%s", (id) => {
-    const r = nativeRun(id);
+  it.each([...cases.keys()].filter((id) => id !== "elf:valid"))("%s", async (id) => {
+    const r = await nativeRun(id);
     expect(r.status, r.stderr).toBe(0);
     // Linux rejects it, or kills the new image past the point of no return.
     // (It checks neither EI_CLASS nor EI_DATA for an x86-64 e_machine: the
@@ -24,7 +24,7 @@ describe("malformed ELF natively", () => {
       /^execve: (-1 errno=E[A-Z0-9]+|ok, killed by signal \d+|ok, exited \d+)\n/,
     );
     expect(r.stdout).toMatch(/launcher alive\n$/);
-    expect(cases.get(id)!.native().stdout, "deterministic").toBe(r.stdout);
+    expect((await cases.get(id)!.native()).stdout, "deterministic").toBe(r.stdout);
   });
 });
 

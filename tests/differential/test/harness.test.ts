@@ -29,17 +29,20 @@ describe("harness", () => {
     expect(failLines("x: ok\ny: FAIL ret=-1\nFAILURES are fine\n")).toEqual(["y: FAIL ret=-1"]);
   });
 
-  it("reports signals as 128 + N and feeds stdin", () => {
-    const killed = runNative(["/bin/sh", "-c", "kill -SEGV $$"], { cwd: "/", timeoutMs: 5000 });
+  it("reports signals as 128 + N and feeds stdin", async () => {
+    const killed = await runNative(["/bin/sh", "-c", "kill -SEGV $$"], {
+      cwd: "/",
+      timeoutMs: 5000,
+    });
     expect(killed.status).toBe(128 + 11);
-    const cat = runNative(["/bin/cat"], { cwd: "/", timeoutMs: 5000, stdin: "in\n" });
+    const cat = await runNative(["/bin/cat"], { cwd: "/", timeoutMs: 5000, stdin: "in\n" });
     expect(cat.stdout).toBe("in\n");
-    const umask = runNative(["/bin/sh", "-c", "umask"], { cwd: "/", timeoutMs: 5000 });
+    const umask = await runNative(["/bin/sh", "-c", "umask"], { cwd: "/", timeoutMs: 5000 });
     expect(umask.stdout.trim()).toBe("0022");
   });
 
   it("times out and kills the whole session", async () => {
-    const r = runNative(["/bin/sh", "-c", "sleep 30 & echo $!; sleep 30"], {
+    const r = await runNative(["/bin/sh", "-c", "sleep 30 & echo $!; sleep 30"], {
       cwd: "/",
       timeoutMs: 300,
     });

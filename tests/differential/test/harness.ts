@@ -11,7 +11,7 @@
  *   deterministic program prints the same bytes natively and in the sandbox.
  * - A run killed by signal N reports status 128 + N, as the CLI does.
  */
-import { type SpawnSyncOptionsWithBufferEncoding, spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -185,21 +185,6 @@ export function freshCwd(id: string): string {
   return dir;
 }
 
-function toResult(r: ReturnType<typeof spawnSync>): RunResult {
-  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === "ETIMEDOUT";
-  let status: number;
-  if (timedOut) status = -1;
-  else if (r.status !== null) status = r.status;
-  else if (r.signal !== null) status = 128 + (constants.signals[r.signal] ?? 0);
-  else status = -1;
-  return {
-    stdout: r.stdout?.toString() ?? "",
-    stderr: r.stderr?.toString() ?? "",
-    status,
-    timedOut,
-  };
-}
-
 /** Options of one run. */
 export interface RunOptions {
   readonly cwd: string;
@@ -213,32 +198,64 @@ export interface RunOptions {
  * init), in a new session (`detached`: setsid), so that `kill(0, ...)` and
  * job-control signals stay inside the run. Whatever is left of the session's
  * process group afterwards (orphans, a timed-out tree) is killed.
+ *
+ * Asynchronous on purpose: a synchronous spawn blocks the vitest worker's
+ * event loop, and a long enough block makes its RPC to the main process time
+ * out ("Timeout calling onTaskUpdate") even though every test passed.
  */
-function spawnRun(argv: readonly string[], o: RunOptions, timeoutMs: number): RunResult {
-  // `detached` works for spawnSync too (libuv's UV_PROCESS_DETACHED), but
-  // @types/node only declares it for spawn.
-  const options: SpawnSyncOptionsWithBufferEncoding & { detached: boolean } = {
-    cwd: o.cwd,
-    env: { ...(o.env ?? RUN_ENV) },
-    input: o.stdin ?? "",
-    timeout: timeoutMs,
-    killSignal: "SIGKILL",
-    maxBuffer: 64 << 20,
-    detached: true,
-  };
-  const r = spawnSync("/bin/sh", ["-c", 'umask 022 && exec "$0" "$@"', ...argv], options);
-  if (r.pid) {
-    try {
-      process.kill(-r.pid, "SIGKILL");
-    } catch {
-      // The group is already empty: the usual case.
-    }
-  }
-  return toResult(r);
+function spawnRun(argv: readonly string[], o: RunOptions, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", 'umask 022 && exec "$0" "$@"', ...argv], {
+      cwd: o.cwd,
+      env: { ...(o.env ?? RUN_ENV) },
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+    });
+    const killGroup = () => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // The group is already empty: the usual case.
+      }
+    };
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    // A program that exits without reading its stdin makes this write fail.
+    child.stdin.on("error", () => {});
+    child.stdin.end(o.stdin ?? "");
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    let status = -1;
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code !== null) status = code;
+      else if (signal !== null) status = 128 + (constants.signals[signal] ?? 0);
+      // Orphans left in the session would keep the pipes open.
+      killGroup();
+    });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ stdout: "", stderr: `spawn failed: ${e.message}\n`, status: -1, timedOut: false });
+    });
+    child.on("close", () => {
+      resolve({
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        status: timedOut ? -1 : status,
+        timedOut,
+      });
+    });
+  });
 }
 
 /** Runs `argv` natively. */
-export function runNative(argv: readonly string[], o: RunOptions): RunResult {
+export function runNative(argv: readonly string[], o: RunOptions): Promise<RunResult> {
   return spawnRun(argv, o, o.timeoutMs);
 }
 
@@ -247,14 +264,14 @@ export function runTsvisor(
   platform: PlatformName,
   argv: readonly string[],
   o: RunOptions,
-): RunResult {
+): Promise<RunResult> {
   if (!existsSync(CLI_BIN)) {
-    return {
+    return Promise.resolve({
       stdout: "",
       stderr: `tsvisor CLI not built: ${CLI_BIN} missing (pnpm --filter @tsvisor/cli... build)\n`,
       status: -1,
       timedOut: false,
-    };
+    });
   }
   // Under tsvisor the timeout is longer: the Sentry's start-up and its
   // per-syscall cost come on top of the program's own time.
@@ -266,7 +283,7 @@ export function runTsvisor(
 }
 
 /** Runs program `p` natively (compiled at `binary`). */
-export function runProgramNative(p: Program, binary: string): RunResult {
+export function runProgramNative(p: Program, binary: string): Promise<RunResult> {
   return runNative([binary, ...p.args], {
     cwd: freshCwd(p.id),
     timeoutMs: p.timeoutMs,
@@ -275,7 +292,11 @@ export function runProgramNative(p: Program, binary: string): RunResult {
 }
 
 /** Runs program `p` under tsvisor. */
-export function runProgramTsvisor(p: Program, binary: string, platform: PlatformName): RunResult {
+export function runProgramTsvisor(
+  p: Program,
+  binary: string,
+  platform: PlatformName,
+): Promise<RunResult> {
   return runTsvisor(platform, [binary, ...p.args], {
     cwd: freshCwd(p.id),
     timeoutMs: p.timeoutMs,
@@ -371,8 +392,8 @@ export function isFile(path: string): boolean {
 export interface DiffCase {
   readonly id: string;
   prepare(): Promise<void>;
-  native(): RunResult;
-  sandboxed(platform: PlatformName, want: RunResult): { got: RunResult; diff: string };
+  native(): Promise<RunResult>;
+  sandboxed(platform: PlatformName, want: RunResult): Promise<{ got: RunResult; diff: string }>;
 }
 
 /** The corpus programs as differential cases. */
@@ -385,8 +406,8 @@ export function programCases(): DiffCase[] {
         binary = (await compile(p)).binary;
       },
       native: () => runProgramNative(p, binary),
-      sandboxed(platform, want) {
-        const got = runProgramTsvisor(p, binary, platform);
+      async sandboxed(platform, want) {
+        const got = await runProgramTsvisor(p, binary, platform);
         return { got, diff: describeDiff(want, got) };
       },
     };

@@ -31,7 +31,7 @@ export function probeAll(): Promise<PlatformStatus[]> {
 export function sandboxSuites(
   platforms: readonly PlatformStatus[],
   cases: ReadonlyMap<string, DiffCase>,
-  nativeRun: (id: string) => RunResult,
+  nativeRun: (id: string) => Promise<RunResult>,
 ): void {
   const passing = readPassing();
   describe.each(platforms)("tsvisor on $name", (platform) => {
@@ -45,17 +45,19 @@ export function sandboxSuites(
       it.skip("none of these cases is listed in passing.json yet", () => {});
       return;
     }
-    it.each(ids)("%s", (id) => {
-      const want = nativeRun(id);
-      const { diff } = cases.get(id)!.sandboxed(platform.name, want);
+    it.each(ids)("%s", async (id) => {
+      const want = await nativeRun(id);
+      const { diff } = await cases.get(id)!.sandboxed(platform.name, want);
       expect(diff, `${id} under tsvisor/${platform.name}`).toBe("");
     });
   });
 }
 
 /** A memoising native runner over `cases`. */
-export function nativeRunner(cases: ReadonlyMap<string, DiffCase>): (id: string) => RunResult {
-  const memo = new Map<string, RunResult>();
+export function nativeRunner(
+  cases: ReadonlyMap<string, DiffCase>,
+): (id: string) => Promise<RunResult> {
+  const memo = new Map<string, Promise<RunResult>>();
   return (id) => {
     let r = memo.get(id);
     if (r === undefined) {
