@@ -1,6 +1,6 @@
 // Checks that `docs:build` produced the site and the generated API reference:
 // the home page, every guide page, and the API index of each documented
-// package (plus a few pages that must exist for the platform SDK). Exits
+// package (plus a few pages that must exist for the platform SDK and mm). Exits
 // non-zero, naming each missing file, so a silently empty TypeDoc run fails
 // the build instead of publishing a site without its reference.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -24,6 +24,9 @@ const required = [
   "api/@tsvisor/platform/interfaces/AddressSpace.html",
   "api/@tsvisor/platform/interfaces/Context.html",
   "api/@tsvisor/platform/interfaces/SyscallTrap.html",
+  "api/@tsvisor/mm/index.html",
+  "api/@tsvisor/mm/classes/MemoryManager.html",
+  "api/@tsvisor/mm/interfaces/Mappable.html",
 ];
 
 const missing = required.filter((f) => !existsSync(join(dist, f)));
