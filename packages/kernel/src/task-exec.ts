@@ -63,6 +63,13 @@ const BINPRM_BUF_SIZE = 256;
 const MAX_INTERP_DEPTH = 5;
 /** Load address of a position-independent main program (ELF_ET_DYN_BASE without ASLR). */
 const ET_DYN_BASE = 0x555555554000;
+/** Distance of the initial stack's top below the highest user address. */
+const STACK_TOP_GAP = 0x2000000;
+/** mmap_base's gap below the stack: at least 128 MiB (Linux's MIN_GAP), at most 1 GiB here. */
+const MIN_MMAP_GAP = 128 * 1024 * 1024;
+const MAX_MMAP_GAP = 1024 * 1024 * 1024;
+/** Linux's stack_guard_gap (256 pages). */
+const STACK_GUARD = 256 * 4096;
 /** Stack size mapped at exec (demand-paged): RLIMIT_STACK's default. */
 const STACK_SIZE = 8 * 1024 * 1024;
 
@@ -348,8 +355,18 @@ function load(
     base = li.bias;
   }
   mm.setBrkBase(main.end);
+  // The stack sits a little below the top of the address space, as with
+  // Linux's stack randomisation (which native runs have), so the last user
+  // pages stay free for MAP_FIXED like natively; mmap's top-down area starts
+  // below the stack's maximum size, like mmap_base.
   const top = Math.min(k.platform.capabilities.maxUserAddress, TASK_SIZE);
-  const stackTop = top - (top % 16);
+  const stackTop = top - STACK_TOP_GAP;
+  const stackLimit = t.tg.rlimits[3]!.cur;
+  const gap = Math.min(
+    Math.max(MIN_MMAP_GAP, Number.isFinite(stackLimit) ? stackLimit : MIN_MMAP_GAP),
+    MAX_MMAP_GAP,
+  );
+  mm.mmapBase = stackTop - gap - STACK_GUARD;
   const r = mm.mmap({
     addr: stackTop - STACK_SIZE,
     length: STACK_SIZE,
