@@ -18,7 +18,9 @@ for (const name of required) {
   const r = provider.probe();
   if (r.ok) console.log(`check-platforms: ${name} ok`);
   else {
-    console.error(`check-platforms: ${name} is required on this host but failed: ${r.reason} (fix: ${r.fix})`);
+    console.error(
+      `check-platforms: ${name} is required on this host but failed: ${r.reason} (fix: ${r.fix})`,
+    );
     failed = true;
   }
 }
