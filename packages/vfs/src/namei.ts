@@ -8,6 +8,13 @@
  * most {@link MAXSYMLINKS} (40) per resolution, after which it fails with
  * ELOOP.
  *
+ * openat2(2) restricts a walk with RESOLVE_* flags ({@link Walker.resolveFlags}):
+ * RESOLVE_NO_XDEV fails any mount crossing with EXDEV, RESOLVE_NO_SYMLINKS
+ * and RESOLVE_NO_MAGICLINKS fail following (magic) links with ELOOP, and
+ * the scoped lookups RESOLVE_BENEATH and RESOLVE_IN_ROOT make the starting
+ * directory the walk's root — BENEATH failing with EXDEV where IN_ROOT
+ * would clamp (absolute paths and symlinks, `..` at the root).
+ *
  * path_resolution(7): "If a pathname ends in a '/', that forces resolution
  * of the preceding component as in Step 2: the component preceding the
  * slash either exists and resolves to a directory or it names a directory
@@ -16,7 +23,21 @@
  */
 
 import type { FsCreds, Inode } from "./inode.js";
-import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, MAXSYMLINKS, NAME_MAX, PATH_MAX } from "./linux.js";
+import {
+  ELOOP,
+  ENAMETOOLONG,
+  ENOENT,
+  ENOTDIR,
+  EXDEV,
+  MAXSYMLINKS,
+  NAME_MAX,
+  PATH_MAX,
+  RESOLVE_BENEATH,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
+  RESOLVE_NO_XDEV,
+} from "./linux.js";
 import type { Location } from "./mount.js";
 import { checkPermission, MAY_EXEC } from "./permission.js";
 
@@ -49,6 +70,16 @@ export function crossMounts(loc: Location): Location {
 }
 
 /**
+ * Whether the symlink `link`, found in `dir`, is a procfs "magic link"
+ * (/proc/PID/exe, cwd, root, fd/N...): one that jumps to a file rather than
+ * naming a path. Every procfs symlink below a PID directory is one; those
+ * in the proc root (self, thread-self, mounts...) are plain symlinks.
+ */
+export function isMagicLink(dir: Location, link: Inode): boolean {
+  return link.isSymlink && dir.mount.fs.type === "proc" && dir.inode !== dir.mount.fs.root;
+}
+
+/**
  * One path resolution (a nameidata). The symlink budget is shared by every
  * step of one system call, including the re-walks open(O_CREAT) does for a
  * dangling symlink.
@@ -61,7 +92,29 @@ export class Walker {
     /** The process root: `..` stops here, absolute paths and symlinks start here. */
     readonly root: Location,
     readonly creds: FsCreds,
+    /**
+     * openat2(2)'s RESOLVE_* flags; 0 for every other call. With
+     * RESOLVE_BENEATH or RESOLVE_IN_ROOT, `root` is the starting directory.
+     * Preconditions: not both of BENEATH and IN_ROOT.
+     */
+    readonly resolveFlags = 0,
   ) {}
+
+  /** `..` from `loc`: EXDEV under RESOLVE_BENEATH at the root and under RESOLVE_NO_XDEV across a mount. */
+  private dotdot(loc: Location): Location | number {
+    if (this.resolveFlags & RESOLVE_BENEATH) {
+      // openat2(2): RESOLVE_BENEATH "... if resolution would leave the
+      // directory ... the resolution fails with EXDEV" — `..` at the root.
+      for (let cur = loc; ; ) {
+        if (sameLocation(cur, this.root)) return -EXDEV;
+        if (cur.inode !== cur.mount.root || !cur.mount.parent || !cur.mount.mountpoint) break;
+        cur = { mount: cur.mount.parent, inode: cur.mount.mountpoint };
+      }
+    }
+    const p = this.parentOf(loc);
+    if (this.resolveFlags & RESOLVE_NO_XDEV && p.mount !== loc.mount) return -EXDEV;
+    return p;
+  }
 
   /** The parent of a directory location, through mounts, stopping at the root. */
   parentOf(loc: Location): Location {
@@ -103,11 +156,43 @@ export class Walker {
   /** Like step() without the search-permission check (the caller did it). */
   lookupIn(dir: Location, name: string): Location | number {
     if (name === "." || name === "") return dir;
-    if (name === "..") return this.parentOf(dir);
+    if (name === "..") return this.resolveFlags ? this.dotdot(dir) : this.parentOf(dir);
     if (name.length > NAME_MAX) return -ENAMETOOLONG;
     const r = dir.inode.lookup(name);
     if (typeof r === "number") return r;
-    return crossMounts({ mount: dir.mount, inode: r });
+    const loc = crossMounts({ mount: dir.mount, inode: r });
+    if (this.resolveFlags & RESOLVE_NO_XDEV && loc.mount !== dir.mount) return -EXDEV;
+    return loc;
+  }
+
+  /**
+   * The target of the symlink `link` (found in `dir`) that the walk is about
+   * to follow, after the budget and the RESOLVE_* checks: openat2(2)
+   * "RESOLVE_NO_SYMLINKS Disallow resolution of symbolic links during path
+   * resolution ... If a trailing component is a symbolic link ... ELOOP";
+   * "RESOLVE_NO_MAGICLINKS Disallow all magic-link resolution"; magic links
+   * also fail scoped lookups with EXDEV (Linux's nd_jump_link); an absolute
+   * target is a jump to the root, EXDEV under RESOLVE_BENEATH and, off the
+   * root's mount, under RESOLVE_NO_XDEV.
+   */
+  linkTarget(dir: Location, link: Inode): string | number {
+    if (++this.links > MAXSYMLINKS) return -ELOOP;
+    const rf = this.resolveFlags;
+    if (rf & RESOLVE_NO_SYMLINKS) return -ELOOP;
+    if (rf && isMagicLink(dir, link)) {
+      if (rf & RESOLVE_NO_MAGICLINKS) return -ELOOP;
+      if (rf & RESOLVE_NO_XDEV && dir.mount !== this.root.mount) return -EXDEV;
+      if (rf & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) return -EXDEV;
+    }
+    const target = link.readlink();
+    if (typeof target === "number") return target;
+    // path_resolution(7): an empty symlink target resolves to ENOENT.
+    if (target === "") return -ENOENT;
+    if (target.charCodeAt(0) === 0x2f) {
+      if (rf & RESOLVE_BENEATH) return -EXDEV;
+      if (rf & RESOLVE_NO_XDEV && dir.mount !== this.root.mount) return -EXDEV;
+    }
+    return target;
   }
 
   /**
@@ -115,11 +200,8 @@ export class Walker {
    * following further links. Counts against the budget.
    */
   followLink(dir: Location, link: Inode): Location | number {
-    if (++this.links > MAXSYMLINKS) return -ELOOP;
-    const target = link.readlink();
+    const target = this.linkTarget(dir, link);
     if (typeof target === "number") return target;
-    // path_resolution(7): an empty symlink target resolves to ENOENT.
-    if (target === "") return -ENOENT;
     return this.resolve(dir, target, true);
   }
 
@@ -130,7 +212,10 @@ export class Walker {
   walkParent(start: Location, path: string): ParentResult | number {
     if (path.length >= PATH_MAX) return -ENAMETOOLONG;
     if (path === "") return -ENOENT;
-    let cur = path.charCodeAt(0) === 0x2f ? this.root : start;
+    const absolute = path.charCodeAt(0) === 0x2f;
+    // openat2(2): RESOLVE_BENEATH "... absolute pathnames ... EXDEV".
+    if (absolute && this.resolveFlags & RESOLVE_BENEATH) return -EXDEV;
+    let cur = absolute ? this.root : start;
     const comps = path.split("/");
     let end = comps.length;
     const trailingSlash = end > 1 && comps[end - 1] === "";

@@ -42,7 +42,6 @@ import {
   EPERM,
   EROFS,
   EXDEV,
-  MAXSYMLINKS,
   O_ACCMODE,
   O_CLOEXEC,
   O_CREAT,
@@ -58,6 +57,8 @@ import {
   O_TRUNC,
   O_WRONLY,
   RENAME_EXCHANGE,
+  RESOLVE_BENEATH,
+  RESOLVE_IN_ROOT,
   RENAME_NOREPLACE,
   RENAME_WHITEOUT,
   S_IFBLK,
@@ -102,6 +103,30 @@ function startDir(t: VfsTask, dirfd: number, path: string): Location | number {
   const loc = f.location;
   if (!loc?.inode.isDir) return -ENOTDIR;
   return loc;
+}
+
+/**
+ * The walker and starting directory of an open with openat2(2)'s RESOLVE_*
+ * flags `resolve` (0 for open/openat). openat2(2): RESOLVE_IN_ROOT "treat
+ * the directory referred to by dirfd as the root directory while resolving
+ * pathname" — so an absolute pathname starts at dirfd too; RESOLVE_BENEATH
+ * scopes the walk the same way but fails where IN_ROOT would clamp.
+ */
+function resolvingWalker(
+  t: VfsTask,
+  dirfd: number,
+  path: string,
+  resolve: number,
+): { start: Location; w: Walker } | number {
+  if (!(resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))) {
+    const start = startDir(t, dirfd, path);
+    if (typeof start === "number") return start;
+    return { start, w: resolve ? new Walker(t.fs.root, t.creds, resolve) : walker(t) };
+  }
+  // The dirfd is the root even for an absolute pathname.
+  const start = startDir(t, dirfd, "");
+  if (typeof start === "number") return start;
+  return { start, w: new Walker(start, t.creds, resolve) };
 }
 
 /** The file `dirfd` names itself (AT_EMPTY_PATH with an empty path). */
@@ -219,15 +244,19 @@ export function openat(
   path: string,
   flags: number,
   mode: number,
+  resolve = 0,
 ): FileDescription | number {
-  if ((flags & O_TMPFILE) === O_TMPFILE) return openTmpfile(t, dirfd, path, flags, mode);
+  if ((flags & O_TMPFILE) === O_TMPFILE) return openTmpfile(t, dirfd, path, flags, mode, resolve);
   // open(2), since Linux 6.4: O_CREAT with O_DIRECTORY fails with EINVAL.
   if (flags & O_CREAT && flags & O_DIRECTORY) return -EINVAL;
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   if (path === "") return -ENOENT;
-  const start = startDir(t, dirfd, path);
-  if (typeof start === "number") return start;
-  const w = walker(t);
+  const ws = resolvingWalker(t, dirfd, path, resolve);
+  if (typeof ws === "number") return ws;
+  const { start, w } = ws;
+  // Paths shown in /proc/PID/fd are relative to the process root even
+  // when the walk was scoped to the dirfd.
+  const pw = resolve ? walker(t) : w;
   let loc: Location;
   let fullPath: string;
   let created = false;
@@ -247,7 +276,7 @@ export function openat(
         const c = p.dir.inode.createChild(name, m, t.creds, {});
         if (typeof c === "number") return c;
         loc = { mount: p.dir.mount, inode: c };
-        fullPath = joinPath(w.pathOf(p.dir), name);
+        fullPath = joinPath(pw.pathOf(p.dir), name);
         created = true;
         break;
       }
@@ -257,15 +286,13 @@ export function openat(
       if (flags & O_EXCL) return -EEXIST;
       if (existing.inode.isSymlink) {
         if (flags & O_NOFOLLOW) return -ELOOP;
-        if (++w.links > MAXSYMLINKS) return -ELOOP;
-        const target = existing.inode.readlink();
+        const target = w.linkTarget(p.dir, existing.inode);
         if (typeof target === "number") return target;
-        if (target === "") return -ENOENT;
         p = w.walkParent(p.dir, target);
         continue;
       }
       loc = existing;
-      fullPath = joinPath(w.pathOf(p.dir), name);
+      fullPath = joinPath(pw.pathOf(p.dir), name);
       break;
     }
   } else {
@@ -275,7 +302,7 @@ export function openat(
     const r = w.resolveLast(p, follow);
     if (typeof r === "number") return r;
     loc = r;
-    fullPath = loc.inode.isDir ? String(w.pathOf(loc)) : joinPath(w.pathOf(p.dir), p.name);
+    fullPath = loc.inode.isDir ? String(pw.pathOf(loc)) : joinPath(pw.pathOf(p.dir), p.name);
   }
   const type = loc.inode.fileType;
   if (flags & O_DIRECTORY && type !== S_IFDIR) return -ENOTDIR;
@@ -303,7 +330,7 @@ export function openat(
     }
   }
   const fileFlags = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE;
-  return makeFile(w, loc, fileFlags, fullPath);
+  return makeFile(pw, loc, fileFlags, fullPath);
 }
 
 /**
@@ -319,10 +346,14 @@ function openTmpfile(
   path: string,
   flags: number,
   mode: number,
+  resolve: number,
 ): FileDescription | number {
   const acc = flags & O_ACCMODE;
   if (acc !== O_WRONLY && acc !== O_RDWR) return -EINVAL;
-  const dir = lookupAt(t, dirfd, path, true);
+  if (path === "") return -ENOENT;
+  const ws = resolvingWalker(t, dirfd, path, resolve);
+  if (typeof ws === "number") return ws;
+  const dir = ws.w.resolve(ws.start, path, true);
   if (typeof dir === "number") return dir;
   if (!dir.inode.isDir) return -ENOTDIR;
   if (dir.mount.readOnly) return -EROFS;

@@ -17,6 +17,8 @@ import {
   AT_EMPTY_PATH,
   AT_FDCWD,
   AT_SYMLINK_NOFOLLOW,
+  decodeOpenHow,
+  E2BIG,
   EACCES,
   EAGAIN,
   EBADF,
@@ -31,9 +33,29 @@ import {
   ERESTARTSYS,
   ESPIPE,
   O_CLOEXEC,
+  O_ACCMODE,
+  O_APPEND,
+  O_ASYNC,
   O_CREAT,
+  O_DIRECT,
+  O_DIRECTORY,
+  O_DSYNC,
+  O_EXCL,
+  O_NOATIME,
+  O_NOCTTY,
+  O_NOFOLLOW,
   O_NONBLOCK,
   O_PATH,
+  O_SYNC,
+  O_TMPFILE,
+  OPEN_HOW_SIZE,
+  OPEN_HOW_SIZE_VER0,
+  RESOLVE_BENEATH,
+  RESOLVE_CACHED,
+  RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
+  RESOLVE_NO_XDEV,
   O_RDONLY,
   O_RDWR,
   O_TRUNC,
@@ -53,6 +75,7 @@ import {
   SYS_lseek,
   SYS_open,
   SYS_openat,
+  SYS_openat2,
   SYS_pread64,
   SYS_preadv,
   SYS_preadv2,
@@ -166,6 +189,7 @@ export function openat(
   pathAddr: number,
   flags: number,
   mode: number,
+  resolve = 0,
 ): number | Block {
   const path = copyInPath(t, pathAddr);
   if (typeof path === "number") return path;
@@ -174,7 +198,7 @@ export function openat(
   const devices = vt.fs.root.mount.ns.devices;
   if (!devices.fifoOpener) devices.fifoOpener = openFifo;
   // open(2) on 64-bit always opens large files (force_o_largefile).
-  const f = vfs.openat(vt, dirfd, path, flags | O_LARGEFILE, mode & 0o7777);
+  const f = vfs.openat(vt, dirfd, path, flags | O_LARGEFILE, mode & 0o7777, resolve);
   if (typeof f === "number") return f;
   const cloexec = (flags & O_CLOEXEC) !== 0;
   if (f instanceof PipeFile) {
@@ -206,6 +230,82 @@ export const sysOpenat: SyscallFn = (t, a) => openat(t, a.int(0), a.ptr(1), a.in
 /** creat(2): "equivalent to open() with flags equal to O_CREAT|O_WRONLY|O_TRUNC". */
 export const sysCreat: SyscallFn = (t, a) =>
   openat(t, AT_FDCWD, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.uint(1));
+
+/** __O_TMPFILE: O_TMPFILE without its O_DIRECTORY bit. */
+const O_TMPFILE_BIT = O_TMPFILE & ~O_DIRECTORY;
+/** Linux's VALID_OPEN_FLAGS: every flag bit open(2) knows (O_SYNC includes O_DSYNC). */
+const VALID_OPEN_FLAGS =
+  O_ACCMODE |
+  O_CREAT |
+  O_EXCL |
+  O_NOCTTY |
+  O_TRUNC |
+  O_APPEND |
+  O_NONBLOCK |
+  O_DSYNC |
+  O_ASYNC |
+  O_DIRECT |
+  O_LARGEFILE |
+  O_DIRECTORY |
+  O_NOFOLLOW |
+  O_NOATIME |
+  O_CLOEXEC |
+  O_SYNC |
+  O_PATH |
+  O_TMPFILE_BIT;
+const VALID_RESOLVE_FLAGS =
+  RESOLVE_NO_XDEV |
+  RESOLVE_NO_MAGICLINKS |
+  RESOLVE_NO_SYMLINKS |
+  RESOLVE_BENEATH |
+  RESOLVE_IN_ROOT |
+  RESOLVE_CACHED;
+/** A page: openat2(2) refuses larger `struct open_how` sizes with E2BIG. */
+const OPEN_HOW_MAX_SIZE = 4096;
+
+/**
+ * openat2(2): openat(2) with its arguments in an extensible `struct
+ * open_how` of `size` bytes. Unlike openat(2) it is strict: "EINVAL An
+ * unknown flag or invalid value was specified in how"; "EINVAL mode is
+ * non-zero, but how.flags does not contain O_CREAT or O_TMPFILE"; "EINVAL
+ * size was smaller than any known version of struct open_how"; "E2BIG An
+ * extension that this kernel does not support was specified in how (i.e.,
+ * a non-zero value in a field not known to this kernel)"; "EAGAIN how.resolve
+ * contains RESOLVE_CACHED, and the open operation cannot be performed using
+ * only cached information" — tsvisor only refuses the opens Linux never
+ * tries from the cache (O_CREAT, O_TRUNC, O_TMPFILE) and otherwise resolves
+ * normally. Checks follow Linux's build_open_flags order.
+ */
+export const sysOpenat2: SyscallFn = (t, a) => {
+  const size = a.u64(3);
+  if (size < OPEN_HOW_SIZE_VER0) return -EINVAL;
+  if (size > OPEN_HOW_MAX_SIZE) return -E2BIG;
+  // copy_struct_from_user: bytes past the known struct must be zero.
+  const buf = new Uint8Array(size);
+  if (mem(t).copyIn(a.ptr(2), buf) !== size) return -EFAULT;
+  for (let i = OPEN_HOW_SIZE; i < size; i++) if (buf[i] !== 0) return -E2BIG;
+  const how = decodeOpenHow(new DataView(buf.buffer), 0);
+  if (how.flags & ~BigInt(VALID_OPEN_FLAGS)) return -EINVAL;
+  if (how.resolve & ~BigInt(VALID_RESOLVE_FLAGS)) return -EINVAL;
+  const flags = Number(how.flags);
+  const resolve = Number(how.resolve);
+  // "Scoping flags are mutually exclusive" (build_open_flags).
+  if (resolve & RESOLVE_BENEATH && resolve & RESOLVE_IN_ROOT) return -EINVAL;
+  if (flags & (O_CREAT | O_TMPFILE_BIT)) {
+    if (how.mode & ~0o7777n) return -EINVAL;
+  } else if (how.mode !== 0n) {
+    return -EINVAL;
+  }
+  if (flags & O_TMPFILE_BIT) {
+    // O_TMPFILE_MASK: __O_TMPFILE needs O_DIRECTORY and excludes O_CREAT.
+    if ((flags & (O_TMPFILE | O_CREAT)) !== O_TMPFILE) return -EINVAL;
+    if ((flags & O_ACCMODE) === O_RDONLY) return -EINVAL;
+  }
+  // O_PATH takes only O_PATH_FLAGS (and no O_LARGEFILE: the kernel adds it for non-O_PATH opens).
+  if (flags & O_PATH && flags & ~(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) return -EINVAL;
+  if (resolve & RESOLVE_CACHED && flags & (O_TRUNC | O_CREAT | O_TMPFILE_BIT)) return -EAGAIN;
+  return openat(t, a.int(0), a.ptr(1), flags, Number(how.mode), resolve & ~RESOLVE_CACHED);
+};
 
 export const sysClose: SyscallFn = (t, a) => {
   const fd = a.int(0);
@@ -678,6 +778,12 @@ export const ioSyscalls: readonly SyscallEntry[] = [
   supported(SYS_ftruncate, "ftruncate", sysFtruncate),
   supported(SYS_creat, "creat", sysCreat),
   partial(SYS_openat, "openat", sysOpenat, "O_TMPFILE is EOPNOTSUPP on host mounts."),
+  partial(
+    SYS_openat2,
+    "openat2",
+    sysOpenat2,
+    "RESOLVE_CACHED is EAGAIN with O_CREAT/O_TRUNC/O_TMPFILE (as Linux) and otherwise resolves normally; O_TMPFILE is EOPNOTSUPP on host mounts.",
+  ),
   supported(SYS_preadv, "preadv", sysPreadv),
   supported(SYS_pwritev, "pwritev", sysPwritev),
   partial(SYS_preadv2, "preadv2", sysPreadv2, "RWF_* flags are accepted as hints."),
