@@ -1,0 +1,7 @@
+import { defineProject } from "vitest/config";
+import { workspaceAlias } from "../../vitest.shared.js";
+
+export default defineProject({
+  resolve: { alias: workspaceAlias },
+  test: { name: "robustness", include: ["test/**/*.test.ts"], testTimeout: 1_800_000 },
+});
