@@ -20,3 +20,6 @@ export const workspaceAlias = readdirSync(join(root, "packages")).flatMap((name)
     replacement: join(root, "packages", name, "src", "index.ts"),
   },
 ]);
+
+/** Setup file every project uses (see vitest.setup.ts for why). */
+export const yieldBetweenTests = join(root, "vitest.setup.ts");

@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config";
-import { workspaceAlias } from "../../vitest.shared.js";
+import { workspaceAlias, yieldBetweenTests } from "../../vitest.shared.js";
 
 export default defineProject({
   resolve: { alias: workspaceAlias },
@@ -7,6 +7,7 @@ export default defineProject({
     name: "mm",
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
+    setupFiles: [yieldBetweenTests],
     env: { TSVISOR_CHECK_INVARIANTS: "1" },
   },
 });
