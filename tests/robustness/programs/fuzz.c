@@ -113,7 +113,7 @@ static void on_alarm(int sig) { (void)sig; }
 
 static void set_signals(void) {
   for (int s = 1; s <= 64; s++) {
-    if (s == 9 || s == 19) continue;
+    if (s == 9 || s == 19 || s == 17) continue; /* SIGCHLD ignored would auto-reap the child */
     struct ksigaction a = {1 /* SIG_IGN */, 0x04000000 /* SA_RESTORER */, (u64)rob_restorer, 0};
     if (s == 14) a.handler = (u64)on_alarm; /* SIGALRM interrupts blocking calls: no SA_RESTART */
     raw(NR_rt_sigaction, s, &a, 0, 8);
