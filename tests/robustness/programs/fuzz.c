@@ -145,6 +145,7 @@ static int skipped(long nr, const long *skip, int nskip) {
   switch (nr) {
   case NR_rt_sigreturn: case NR_clone: case NR_fork: case NR_vfork: case NR_exit:
   case NR_exit_group: case NR_clone3:
+  case 335: /* uretprobe: Linux >= 6.11 sends SIGILL when called outside a uretprobe trampoline */
     return 1;
   }
   return 0;
