@@ -92,7 +92,7 @@ beforeAll(async () => {
 }, 180_000);
 
 const SEED = "1";
-const ITERS = "4";
+const ITERS = "16";
 const LAST = 461;
 const CHUNK = 64;
 
