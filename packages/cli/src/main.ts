@@ -191,7 +191,7 @@ function syscalls(io: CliIO): number {
     counts[e.support]++;
     const err = e.fn === undefined ? ` (${errnoName(e.errno) ?? e.errno})` : "";
     io.stdout(
-      `${String(e.nr).padStart(3)}  ${e.name.padEnd(24)} ${e.support.padEnd(13)}${e.note}${err}\n`,
+      `${String(e.nr).padStart(3)}  ${e.name.padEnd(24)} ${e.support.padEnd(14)}${e.note}${err}\n`,
     );
   }
   io.stdout(

@@ -83,6 +83,9 @@ describe("tsvisor syscalls", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^ {2}0 {2}read +supported/m);
     expect(r.out).toMatch(/rseq +unimplemented.*\(ENOSYS\)/);
+    // The support column is wide enough for its longest value.
+    expect(r.out).toMatch(/^ *\d+ {2}\S+ +(supported|partial|unimplemented) +\S/m);
+    expect(r.out).not.toMatch(/^ *\d+ {2}\S+ +(supported|partial|unimplemented)\S/m);
     expect(r.out).toMatch(/\n\d+ syscalls: \d+ supported, \d+ partial, \d+ unimplemented\n$/);
   });
 });
