@@ -1,7 +1,10 @@
 /**
  * @tsvisor/platform-ptrace: a tsvisor execution platform over ptrace.
- * Application threads run in seccomp-locked stub processes under
- * PTRACE_SYSEMU; their syscalls and faults stop in the Sentry.
+ * Application threads run in seccomp-locked stub processes traced by the
+ * Sentry; their syscalls and faults stop in the Sentry. By default syscalls
+ * take the systrap fast path (seccomp RET_TRAP → SIGSYS handler in the stub →
+ * shared memory hand-off); PTRACE_SYSEMU is the fallback mode
+ * (`mode: "sysemu"` or TSVISOR_PTRACE_MODE=sysemu).
  *
  * @packageDocumentation
  */

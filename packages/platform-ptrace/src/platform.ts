@@ -71,9 +71,11 @@ function cpuHasFlag(flag: string): boolean {
 }
 
 /**
- * The ptrace platform: application threads are stub threads run under
- * PTRACE_SYSEMU by the Sentry thread that created the platform; every
- * address space is a seccomp-locked stub process (see address-space.ts).
+ * The ptrace platform: application threads are stub threads traced by the
+ * Sentry thread that created the platform, whose syscalls reach the Sentry
+ * through the systrap fast path (default) or PTRACE_SYSEMU (`mode:
+ * "sysemu"`); every address space is a seccomp-locked stub process (see
+ * address-space.ts).
  *
  * All stubs are in one process group led by an "anchor" stub that never runs
  * application code, so `waitAny` can wait for stubs only (waitpid(-pgid))
