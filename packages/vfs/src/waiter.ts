@@ -46,6 +46,17 @@ export class WaitQueue implements Waitable {
     for (const w of [...this.waiters]) w.notify();
   }
 
+  /** Wakes at most `n` waiters in subscription order (futex wake); returns how many. */
+  notifyN(n: number): number {
+    let woken = 0;
+    for (const w of [...this.waiters]) {
+      if (woken >= n) break;
+      w.notify();
+      woken++;
+    }
+    return woken;
+  }
+
   get size(): number {
     return this.waiters.size;
   }
