@@ -90,6 +90,7 @@ export {
   linkat,
   listxattrAt,
   lookupAt,
+  lookupAtFlags,
   mkdirat,
   mknodat,
   openat,

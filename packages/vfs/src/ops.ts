@@ -155,6 +155,21 @@ export function lookupAt(
   return walker(t, creds).resolve(start, path, follow);
 }
 
+/**
+ * lookupAt with the last component and an empty path governed by an *at()
+ * call's AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH bits.
+ */
+export function lookupAtFlags(
+  t: VfsTask,
+  dirfd: number,
+  path: string,
+  flags: number,
+  creds: FsCreds = t.creds,
+): Location | number {
+  const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
+  return lookupAt(t, dirfd, path, follow, (flags & AT_EMPTY_PATH) !== 0, creds);
+}
+
 function permission(inode: Inode, creds: FsCreds, mask: number): number {
   const a = inode.attrs();
   return checkPermission(a.mode, a.uid, a.gid, creds, mask);
@@ -687,13 +702,7 @@ export function fchmodat(
   flags: number,
 ): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
-  const loc = lookupAt(
-    t,
-    dirfd,
-    path,
-    (flags & AT_SYMLINK_NOFOLLOW) === 0,
-    (flags & AT_EMPTY_PATH) !== 0,
-  );
+  const loc = lookupAtFlags(t, dirfd, path, flags);
   if (typeof loc === "number") return loc;
   if (loc.inode.isSymlink) return -EOPNOTSUPP;
   return chmodLocation(t, loc, mode);
@@ -754,13 +763,7 @@ export function fchownat(
   flags: number,
 ): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
-  const loc = lookupAt(
-    t,
-    dirfd,
-    path,
-    (flags & AT_SYMLINK_NOFOLLOW) === 0,
-    (flags & AT_EMPTY_PATH) !== 0,
-  );
+  const loc = lookupAtFlags(t, dirfd, path, flags);
   if (typeof loc === "number") return loc;
   return chownLocation(t, loc, uid, gid);
 }
@@ -833,13 +836,7 @@ export function utimensat(
     if (!f.location) return 0;
     loc = f.location;
   } else {
-    loc = lookupAt(
-      t,
-      dirfd,
-      path,
-      (flags & AT_SYMLINK_NOFOLLOW) === 0,
-      (flags & AT_EMPTY_PATH) !== 0,
-    );
+    loc = lookupAtFlags(t, dirfd, path, flags);
   }
   if (typeof loc === "number") return loc;
   return utimesLocation(t, loc, atime, mtime);
@@ -896,14 +893,7 @@ export function faccessat(
   if (mode & ~7) return -EINVAL;
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   const creds = flags & AT_EACCESS ? t.creds : realCreds;
-  const loc = lookupAt(
-    t,
-    dirfd,
-    path,
-    (flags & AT_SYMLINK_NOFOLLOW) === 0,
-    (flags & AT_EMPTY_PATH) !== 0,
-    creds,
-  );
+  const loc = lookupAtFlags(t, dirfd, path, flags, creds);
   if (typeof loc === "number") return loc;
   if (mode === 0) return 0;
   const type = loc.inode.fileType;
@@ -928,13 +918,7 @@ export function fstatat(t: VfsTask, dirfd: number, path: string, flags: number):
     if (!f) return -EBADF;
     return f.stat();
   }
-  const loc = lookupAt(
-    t,
-    dirfd,
-    path,
-    (flags & AT_SYMLINK_NOFOLLOW) === 0,
-    (flags & AT_EMPTY_PATH) !== 0,
-  );
+  const loc = lookupAtFlags(t, dirfd, path, flags);
   if (typeof loc === "number") return loc;
   return loc.inode.stat();
 }

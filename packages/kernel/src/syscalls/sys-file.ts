@@ -14,9 +14,7 @@
  * Inspired by gVisor's pkg/sentry/syscalls/linux/vfs2/{read_write.go,fd.go}.
  */
 import {
-  AT_EMPTY_PATH,
   AT_FDCWD,
-  AT_SYMLINK_NOFOLLOW,
   decodeOpenHow,
   E2BIG,
   EACCES,
@@ -691,13 +689,7 @@ export function openExecutable(
   | { path: string; size: number; readAt(off: number, dst: Uint8Array): number; close(): void }
   | number {
   const vt = vtask(t);
-  const loc = vfs.lookupAt(
-    vt,
-    dirfd,
-    path,
-    (flags & AT_SYMLINK_NOFOLLOW) === 0,
-    (flags & AT_EMPTY_PATH) !== 0,
-  );
+  const loc = vfs.lookupAtFlags(vt, dirfd, path, flags);
   if (typeof loc === "number") return loc;
   const st = loc.inode.stat();
   if ((st.mode & S_IFMT) !== S_IFREG) return -EACCES;
