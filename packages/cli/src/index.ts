@@ -4,6 +4,7 @@
  */
 export type { CliIO } from "./main.js";
 export {
+  DEFAULT_KILL_AFTER_SECONDS,
   EXIT_CANNOT_EXECUTE,
   EXIT_NOT_FOUND,
   EXIT_SENTRY_BUG,

@@ -3,11 +3,20 @@
  * platform, build a sandbox, run the program, map the result to an exit code.
  *
  * Every user error (missing program, bad flag, unreadable root, unknown
- * platform) is one line on stderr and a non-zero exit, never a stack trace.
+ * platform) is one line on stderr starting with "tsvisor:" and a non-zero
+ * exit, never a stack trace. Exit statuses, as `docker run`, `env` and
+ * `timeout` use them:
+ * - the program's own status, or 128+N when signal N killed it;
+ * - 125: tsvisor itself failed (bad flags, platform, root, --cwd);
+ * - 126: the program cannot be executed (EACCES, ENOEXEC, ENOTDIR, ...);
+ * - 127: the program was not found (ENOENT);
+ * - 137 (128+SIGKILL): the sandbox was killed after SIGTERM/SIGINT, see
+ *   {@link SignalForwarder};
+ * - 70: a Sentry bug.
  */
 import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { errnoName, signalName, strerror } from "@tsvisor/abi";
+import { ENOENT, errnoName, signalName, strerror } from "@tsvisor/abi";
 import {
   createSandbox,
   ExecError,
@@ -19,6 +28,7 @@ import {
 import { loadPlatform, type Platform, PlatformUnavailableError } from "@tsvisor/platform";
 import { defaultRoot, parseVolume, type VolumeSpec } from "@tsvisor/vfs";
 import { Command, CommanderError, Option } from "commander";
+import { SignalForwarder } from "./signals.js";
 
 /** Where the CLI writes (injectable for tests). */
 export interface CliIO {
@@ -43,6 +53,9 @@ export const EXIT_NOT_FOUND = 127;
 /** Exit status after a Sentry bug. */
 export const EXIT_SENTRY_BUG = 70;
 
+/** Default of --kill-after: seconds between the forwarded SIGTERM/SIGINT and SIGKILL. */
+export const DEFAULT_KILL_AFTER_SECONDS = 10;
+
 interface RunFlags {
   platform: string;
   root?: string;
@@ -51,6 +64,42 @@ interface RunFlags {
   cwd?: string;
   strace?: boolean;
   hostname?: string;
+  killAfter: string;
+  memoryLimit?: string;
+}
+
+/** uname's nodename holds at most __NEW_UTS_LEN (64) bytes. */
+const HOSTNAME_MAX = 64;
+
+/** Parses --kill-after: non-negative seconds (a decimal fraction is allowed), in ms. */
+function parseKillAfter(v: string): number {
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v))
+    throw new UsageError(`--kill-after ${v}: expected a number of seconds`);
+  const ms = Math.round(Number(v) * 1000);
+  // setTimeout's longest delay (about 24.8 days).
+  if (ms > 0x7fffffff) throw new UsageError(`--kill-after ${v}: too long`);
+  return ms;
+}
+
+/**
+ * Parses --memory-limit: bytes with an optional k, m, g or t suffix (powers
+ * of 1024, like `docker run --memory`); at least one page.
+ */
+function parseMemoryLimit(v: string): number {
+  const m = /^(\d+)([kmgt]?)b?$/i.exec(v);
+  const shift = { "": 0, k: 10, m: 20, g: 30, t: 40 }[m?.[2]?.toLowerCase() ?? ""];
+  if (m === null || shift === undefined)
+    throw new UsageError(`--memory-limit ${v}: expected a size such as 512m or 2g`);
+  const bytes = Number(m[1]) * 2 ** shift;
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`--memory-limit ${v}: too large`);
+  if (bytes < 4096) throw new UsageError(`--memory-limit ${v}: less than one page (4k)`);
+  return bytes;
+}
+
+function checkHostname(v: string): string {
+  if (Buffer.byteLength(v) > HOSTNAME_MAX)
+    throw new UsageError(`--hostname ${v.slice(0, 20)}...: longer than ${HOSTNAME_MAX} bytes`);
+  return v;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -105,6 +154,13 @@ function printUnimplemented(k: Kernel, io: CliIO): void {
 async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise<number> {
   if (argv.length === 0)
     throw new UsageError("run: missing PROGRAM (usage: tsvisor run [options] -- PROGRAM ARGS...)");
+  // Every flag is checked before anything is loaded or started.
+  const killAfterMs = parseKillAfter(flags.killAfter);
+  const memoryLimitBytes =
+    flags.memoryLimit === undefined ? undefined : parseMemoryLimit(flags.memoryLimit);
+  const hostname = flags.hostname === undefined ? undefined : checkHostname(flags.hostname);
+  if (flags.cwd !== undefined && !flags.cwd.startsWith("/"))
+    throw new UsageError(`--cwd ${flags.cwd}: must be an absolute path`);
   const volumes: VolumeSpec[] = [];
   for (const v of flags.volume) {
     const spec = parseVolume(v);
@@ -131,31 +187,29 @@ async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise
     platform = await openPlatform(flags.platform);
   } catch (e) {
     if (e instanceof PlatformUnavailableError) throw new UsageError(e.message);
-    throw new UsageError(`platform "${flags.platform}": ${(e as Error).message.split("\n")[0]}`);
+    throw new UsageError(`platform "${flags.platform}": ${(e as Error).message}`);
   }
   try {
     let root: ReturnType<typeof defaultRoot>;
     try {
       root = defaultRoot({ ...(hostRoot !== undefined ? { hostRoot } : {}), volumes });
     } catch (e) {
-      throw new UsageError((e as Error).message.split("\n")[0]!);
+      throw new UsageError((e as Error).message);
     }
     const kernel = createSandbox({
       platform,
       root,
-      ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
+      ...(hostname !== undefined ? { hostname } : {}),
+      ...(memoryLimitBytes !== undefined ? { memoryLimitBytes } : {}),
       ...(flags.strace ? { strace: (line: string) => io.stderr(`${line}\n`) } : {}),
     });
     const cwd = flags.cwd ?? (hostRoot === undefined && hostCwd !== null ? hostCwd : "/");
-    // Terminal signals go to the sandbox's foreground process group, like
-    // the tty driver sends them; SIGTERM (docker stop, timeout) to pid 2.
-    const handlers: [NodeJS.Signals, () => void][] = [
-      ["SIGINT", () => kernel.signalForeground(2)],
-      ["SIGQUIT", () => kernel.signalForeground(3)],
-      ["SIGHUP", () => kernel.signalForeground(1)],
-      ["SIGTERM", () => kernel.signalInit(15)],
-    ];
-    for (const [s, h] of handlers) process.on(s, h);
+    const signals = new SignalForwarder(kernel, {
+      killAfterMs,
+      interactive: process.stdin.isTTY === true,
+      onKill: (why) => io.stderr(`tsvisor: killing the sandbox: ${why}\n`),
+    });
+    signals.install();
     try {
       const r = await kernel.run(argv, { env, cwd, umask: process.umask() });
       if (flags.strace) printUnimplemented(kernel, io);
@@ -167,8 +221,15 @@ async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise
       return r.status ?? 0;
     } catch (e) {
       if (e instanceof ExecError) {
-        io.stderr(`tsvisor: ${e.path}: ${strerror(e.errno)}\n`);
-        return e.errno === 2 || e.errno === 20 ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+        // The kernel names the working directory when it, not the
+        // program, could not be entered.
+        if (flags.cwd !== undefined && e.path === byteString(flags.cwd) && argv[0] !== flags.cwd)
+          throw new UsageError(`--cwd ${flags.cwd}: ${strerror(e.errno)}`);
+        io.stderr(`tsvisor: ${argv[0]}: ${strerror(e.errno)}\n`);
+        // env(1) and timeout(1): 127 "if COMMAND cannot be found", 126 "if
+        // COMMAND is found but cannot be invoked"; like them (and bash),
+        // only ENOENT counts as not found (ENOTDIR is 126).
+        return e.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
       }
       if (e instanceof SentryPanic) {
         io.stderr(`tsvisor: ${e.message}\n`);
@@ -176,11 +237,25 @@ async function run(argv: readonly string[], flags: RunFlags, io: CliIO): Promise
       }
       throw e;
     } finally {
-      for (const [s, h] of handlers) process.off(s, h);
+      signals.uninstall();
     }
   } finally {
     platform.release();
   }
+}
+
+/** A string as the sandbox sees it: UTF-8 bytes, one latin1 code unit each. */
+function byteString(s: string): string {
+  return Buffer.from(s, "utf8").toString("latin1");
+}
+
+/** Makes `msg` one line (messages from lower layers may span several). */
+function oneLine(msg: string): string {
+  return msg
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .join("; ");
 }
 
 /** `tsvisor syscalls`: the coverage table. */
@@ -229,6 +304,12 @@ export async function main(args: readonly string[], io: CliIO = defaultIO): Prom
     .option("--cwd <dir>", "working directory inside the sandbox")
     .option("--hostname <name>", "the sandbox's host name")
     .option("--strace", "print each syscall to stderr, like strace")
+    .option(
+      "--kill-after <seconds>",
+      "after forwarding SIGTERM/SIGINT, kill the sandbox if still running this long",
+      String(DEFAULT_KILL_AFTER_SECONDS),
+    )
+    .option("--memory-limit <size>", "memory limit of the whole sandbox (e.g. 512m, 2g)")
     .argument("[program...]", "program and arguments (after --)")
     .action((argv: string[], flags: RunFlags) => {
       result = run(argv, flags, io);
@@ -239,21 +320,25 @@ export async function main(args: readonly string[], io: CliIO = defaultIO): Prom
     .action(() => {
       result = Promise.resolve(syscalls(io));
     });
+  if (args.length === 0) {
+    io.stderr("tsvisor: missing command: run or syscalls (see tsvisor --help)\n");
+    return EXIT_TSVISOR_ERROR;
+  }
   try {
     await program.parseAsync([...args], { from: "user" });
     return await result;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.exitCode === 0) return 0;
-      io.stderr(`tsvisor: ${e.message.replace(/^error: /, "")}\n`);
+      io.stderr(`tsvisor: ${oneLine(e.message.replace(/^error: /, ""))}\n`);
       return EXIT_TSVISOR_ERROR;
     }
     if (e instanceof UsageError) {
-      io.stderr(`tsvisor: ${e.message}\n`);
+      io.stderr(`tsvisor: ${oneLine(e.message)}\n`);
       return EXIT_TSVISOR_ERROR;
     }
     const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
-    io.stderr(`tsvisor: internal error: ${msg}\n`);
+    io.stderr(`tsvisor: internal error: ${oneLine(msg ?? "")}\n`);
     return EXIT_SENTRY_BUG;
   }
 }
