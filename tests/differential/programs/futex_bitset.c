@@ -18,8 +18,7 @@ int main(void) {
   pthread_t t[3];
   int bits[3] = {1, 2, 4};
   for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, waiter, (void *)(long)bits[i]);
-  while (atomic_load(&started) < 3) usleep(1000);
-  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
+  EXPECT("3 waiters blocked in FUTEX_WAIT", t_wait_threads_asleep(3));
   EQ("wake bit 2 only", syscall(SYS_futex, &word, FUTEX_WAKE_BITSET_PRIVATE, 10, NULL, NULL, 2), 1);
   pthread_join(t[1], NULL);
   EQ("mask after first", atomic_load(&woke_mask), 2);
@@ -34,8 +33,7 @@ int main(void) {
   /* Plain FUTEX_WAKE wakes bitset waiters (it uses MATCH_ANY). */
   atomic_store(&started, 0);
   pthread_create(&t[0], NULL, waiter, (void *)16L);
-  while (atomic_load(&started) < 1) usleep(1000);
-  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
+  EXPECT("waiter blocked in FUTEX_WAIT", t_wait_threads_asleep(1));
   EQ("plain WAKE matches any bitset", syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 1);
   pthread_join(t[0], NULL);
   return t_done();

@@ -16,8 +16,7 @@ static void *waiter(void *arg) {
 static void start(pthread_t *t, int n) {
   atomic_store(&started, 0);
   for (int i = 0; i < n; i++) pthread_create(&t[i], NULL, waiter, NULL);
-  while (atomic_load(&started) < n) usleep(1000);
-  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
+  EXPECT("waiters blocked in FUTEX_WAIT", t_wait_threads_asleep(n));
 }
 
 int main(void) {
@@ -26,7 +25,12 @@ int main(void) {
   /* Wake 1, move up to 2 to b: returns woken + requeued. */
   long r = syscall(SYS_futex, &a, FUTEX_REQUEUE_PRIVATE, 1, 2, &b, 0);
   EQ("REQUEUE returns woken+moved", r, 3);
-  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
+  /* The woken thread needs CPU time to count itself: wait for it (a fixed
+     sleep is too short on a loaded machine), then check no second one woke. */
+  struct timespec s;
+  clock_gettime(CLOCK_MONOTONIC, &s);
+  while (atomic_load(&done) < 1 && t_ms_since(&s) < T_WAIT_MS) usleep(1000);
+  EXPECT("the rest still blocked", t_wait_threads_asleep(3));
   EQ("one woke", atomic_load(&done), 1);
   EQ("wake on b wakes the moved ones", syscall(SYS_futex, &b, FUTEX_WAKE_PRIVATE, 10, NULL, NULL, 0), 2);
   EQ("one left on a", syscall(SYS_futex, &a, FUTEX_WAKE_PRIVATE, 10, NULL, NULL, 0), 1);

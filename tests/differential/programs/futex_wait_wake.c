@@ -21,8 +21,7 @@ int main(void) {
   EQ("wake nobody", futex(&word, FUTEX_WAKE, 1, NULL, NULL, 0), 0);
   pthread_t t[4];
   for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, waiter, NULL);
-  while (atomic_load(&started) < 4) usleep(1000);
-  usleep(200000); /* let them block */
+  EXPECT("waiters blocked in FUTEX_WAIT", t_wait_threads_asleep(4));
   EQ("nobody woken yet", atomic_load(&woken), 0);
   atomic_store(&word, 1);
   long n = futex(&word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);

@@ -40,8 +40,7 @@ int main(void) {
   pthread_t a, b;
   pthread_create(&a, NULL, w1, NULL);
   pthread_create(&b, NULL, w2, NULL);
-  while (atomic_load(&started) < 2) usleep(1000);
-  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
+  EXPECT("waiters blocked in FUTEX_WAIT", t_wait_threads_asleep(2));
   long r = syscall(SYS_futex, &f1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &f2, OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_GT, 7));
   EQ("woke both (cmp true)", r, 2);
   pthread_join(a, NULL);
@@ -53,8 +52,7 @@ int main(void) {
   atomic_store(&done, 0);
   pthread_create(&a, NULL, w1, NULL);
   pthread_create(&b, NULL, w2, NULL);
-  while (atomic_load(&started) < 2) usleep(1000);
-  usleep(200000); /* let them block in FUTEX_WAIT (slow under a sandbox) */
+  EXPECT("waiters blocked in FUTEX_WAIT", t_wait_threads_asleep(2));
   r = syscall(SYS_futex, &f1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &f2, OP(FUTEX_OP_ADD, 0, FUTEX_OP_CMP_LT, 0));
   EQ("woke one (cmp false)", r, 1);
   pthread_join(a, NULL);

@@ -40,7 +40,10 @@ int main(void) {
   sigprocmask(SIG_UNBLOCK, &block, NULL);
   c = fork();
   if (c == 0) {
-    usleep(50000);
+    /* SIGUSR1 is unblocked now: sent before the parent is in pause(), its
+       handler would run early and pause() would never return. So wait
+       until the parent sleeps (a fixed delay is too short under load). */
+    t_wait_task_asleep(getppid(), getppid());
     kill(getppid(), SIGUSR1);
     _exit(0);
   }

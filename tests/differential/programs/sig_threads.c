@@ -55,11 +55,11 @@ int main(void) {
   pthread_create(&t, NULL, worker, NULL);
   while (atomic_load(&ready) != 1) usleep(1000);
   kill(getpid(), SIGUSR2);
-  for (int i = 0; i < 1000 && atomic_load(&handled_by) == 0; i++) usleep(1000);
+  for (int i = 0; i < 15000 && atomic_load(&handled_by) == 0; i++) usleep(1000);
   EXPECT("process signal goes to the thread that does not block it", atomic_load(&handled_by) == worker_tid);
   atomic_store(&handled_by, 0);
   syscall(SYS_tgkill, getpid(), worker_tid, SIGUSR1);
-  for (int i = 0; i < 1000 && atomic_load(&handled_by) == 0; i++) usleep(1000);
+  for (int i = 0; i < 15000 && atomic_load(&handled_by) == 0; i++) usleep(1000);
   EXPECT("tgkill runs the handler on the target thread", atomic_load(&handled_by) == worker_tid);
   atomic_store(&handled_by, 0);
   raise(SIGUSR1);

@@ -13,7 +13,10 @@ static void on_rt(int s, siginfo_t *si, void *u) {
 int main(void) {
   signal(SIGALRM, on_alrm);
   EQ("alarm returns 0 when none", alarm(5), 0);
-  EXPECT("alarm returns remaining", alarm(0) >= 4);
+  /* alarm(2): returns the seconds remaining, rounded; a loaded machine may
+     stall between the two calls, so only "some of the 5 s are left". */
+  unsigned left = alarm(0);
+  EXPECT("alarm returns remaining", left >= 1 && left <= 5);
   struct itimerval it = {.it_interval = {0, 20000}, .it_value = {0, 20000}}, cur;
   OK("setitimer periodic", setitimer(ITIMER_REAL, &it, NULL));
   while (alrm < 3) pause();

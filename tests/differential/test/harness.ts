@@ -9,6 +9,9 @@
  * - Every run gets the same argv (absolute program path), environment
  *   (`RUN_ENV`) and a fresh, empty working directory with the same path, so a
  *   deterministic program prints the same bytes natively and in the sandbox.
+ * - Every run starts through harness/launch.c, so it inherits nothing of
+ *   the harness's own process state (CI's leaked fds, signal dispositions,
+ *   umask, core and stack limits): see that file.
  * - A run killed by signal N reports status 128 + N, as the CLI does.
  */
 import { spawn } from "node:child_process";
@@ -18,6 +21,7 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -33,6 +37,7 @@ export const TMP_DIR = join(PKG_DIR, "tmp");
 export const BIN_DIR = join(TMP_DIR, "bin");
 export const CLI_BIN = join(REPO_ROOT, "packages/cli/dist/bin.js");
 export const PASSING_JSON = join(PKG_DIR, "passing.json");
+export const LAUNCH_SOURCE = join(PKG_DIR, "harness/launch.c");
 
 /** The platforms the corpus runs on, in report order. */
 export const PLATFORM_NAMES = ["ptrace", "kvm"] as const;
@@ -137,6 +142,15 @@ export function compile(p: Program): Promise<Compiled> {
     binary,
     p.source,
   ];
+  return gcc(args, p.id).then((diagnostics) => {
+    // A warning-free build is cached; one with warnings is rebuilt next time.
+    if (diagnostics === "") writeFileSync(stamp, hash);
+    return { binary, diagnostics };
+  });
+}
+
+/** Runs gcc with `args`; resolves to its diagnostics, rejects when it fails. */
+function gcc(args: readonly string[], what: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn("gcc", args, { stdio: ["ignore", "pipe", "pipe"] });
     let diagnostics = "";
@@ -148,15 +162,39 @@ export function compile(p: Program): Promise<Compiled> {
     });
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code !== 0) {
-        reject(new Error(`gcc failed for ${p.id}:\n${diagnostics}`));
-        return;
-      }
-      // A warning-free build is cached; one with warnings is rebuilt next time.
-      if (diagnostics === "") writeFileSync(stamp, hash);
-      resolvePromise({ binary, diagnostics });
+      if (code !== 0) reject(new Error(`gcc failed for ${what}:\n${diagnostics}`));
+      else resolvePromise(diagnostics);
     });
   });
+}
+
+let launcher: Promise<string> | undefined;
+
+/**
+ * The path of the compiled harness/launch.c (tmp/bin/launch-HASH), built
+ * once per source version. Test files run in parallel worker processes, so
+ * the binary is written under a private name and renamed into place: no
+ * run ever sees a half-written launcher.
+ */
+export function launcherPath(): Promise<string> {
+  launcher ??= (async () => {
+    mkdirSync(BIN_DIR, { recursive: true });
+    const hash = createHash("sha256")
+      .update(readFileSync(LAUNCH_SOURCE))
+      .digest("hex")
+      .slice(0, 16);
+    const binary = join(BIN_DIR, `launch-${hash}`);
+    if (existsSync(binary)) return binary;
+    const tmp = `${binary}.${process.pid}.tmp`;
+    const diagnostics = await gcc(
+      ["-O1", "-Wall", "-Wextra", "-o", tmp, LAUNCH_SOURCE],
+      "launch.c",
+    );
+    if (diagnostics !== "") throw new Error(`launch.c must compile cleanly:\n${diagnostics}`);
+    renameSync(tmp, binary);
+    return binary;
+  })();
+  return launcher;
 }
 
 /** Runs async jobs with at most `limit` in flight (2 cores: keep it small). */
@@ -194,18 +232,24 @@ export interface RunOptions {
 }
 
 /**
- * Runs `argv` through `sh` so the umask is fixed (022, Linux's default for
- * init), in a new session (`detached`: setsid), so that `kill(0, ...)` and
- * job-control signals stay inside the run. Whatever is left of the session's
- * process group afterwards (orphans, a timed-out tree) is killed.
+ * Runs `argv` through the launcher (see launcherPath: only fds 0-2, default
+ * signal dispositions, umask 022, ...), in a new session (`detached`:
+ * setsid), so that `kill(0, ...)` and job-control signals stay inside the
+ * run. Whatever is left of the session's process group afterwards (orphans,
+ * a timed-out tree) is killed.
  *
  * Asynchronous on purpose: a synchronous spawn blocks the vitest worker's
  * event loop, and a long enough block makes its RPC to the main process time
  * out ("Timeout calling onTaskUpdate") even though every test passed.
  */
-function spawnRun(argv: readonly string[], o: RunOptions, timeoutMs: number): Promise<RunResult> {
+async function spawnRun(
+  argv: readonly string[],
+  o: RunOptions,
+  timeoutMs: number,
+): Promise<RunResult> {
+  const launch = await launcherPath();
   return new Promise((resolve) => {
-    const child = spawn("/bin/sh", ["-c", 'umask 022 && exec "$0" "$@"', ...argv], {
+    const child = spawn(launch, argv, {
       cwd: o.cwd,
       env: { ...(o.env ?? RUN_ENV) },
       stdio: ["pipe", "pipe", "pipe"],

@@ -136,4 +136,71 @@ static inline long t_ms_since(const struct timespec *start) {
   return (now.tv_sec - start->tv_sec) * 1000L + (now.tv_nsec - start->tv_nsec) / 1000000L;
 }
 
+/*
+ * How long the t_wait_* helpers below wait at most. A fixed sleep ("give the
+ * other thread 200ms to block") is a flake on a loaded CI machine (load
+ * 5-15 on 2 cores) and under a sandbox; these wait for the condition itself
+ * and only give up after this generous bound.
+ */
+#define T_WAIT_MS 15000L
+
+/*
+ * The one-letter state of thread tid of process pid, from
+ * /proc/PID/task/TID/stat (proc(5): field 3, after the parenthesised comm):
+ * 'R' running, 'S' sleeping in an interruptible wait, ...; '-' if unreadable.
+ */
+static inline char t_task_state(pid_t pid, pid_t tid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return '-';
+  long n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return '-';
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  return p != NULL && p[1] == ' ' ? p[2] : '-';
+}
+
+/*
+ * Waits (up to T_WAIT_MS) until thread tid of process pid is asleep ('S'),
+ * e.g. blocked in read(2), pause(2) or FUTEX_WAIT. Returns 1 when it is.
+ * The caller must know the thread has no other reason to sleep.
+ */
+static inline int t_wait_task_asleep(pid_t pid, pid_t tid) {
+  struct timespec s;
+  clock_gettime(CLOCK_MONOTONIC, &s);
+  while (t_task_state(pid, tid) != 'S') {
+    if (t_ms_since(&s) > T_WAIT_MS) return 0;
+    usleep(1000);
+  }
+  return 1;
+}
+
+/*
+ * Waits (up to T_WAIT_MS) until at least n threads of this process other
+ * than the caller are asleep ('S' in /proc/self/task/TID/stat). Returns 1
+ * when they are. Used to know that waiter threads are really blocked in
+ * FUTEX_WAIT before waking them, so that wake counts are exact.
+ */
+#include <dirent.h>
+static inline int t_wait_threads_asleep(int n) {
+  struct timespec s;
+  clock_gettime(CLOCK_MONOTONIC, &s);
+  pid_t self = (pid_t)syscall(SYS_gettid), pid = getpid();
+  for (;;) {
+    int asleep = 0;
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+      pid_t tid = (pid_t)atoi(e->d_name);
+      if (tid > 0 && tid != self && t_task_state(pid, tid) == 'S') asleep++;
+    }
+    if (d != NULL) closedir(d);
+    if (asleep >= n) return 1;
+    if (t_ms_since(&s) > T_WAIT_MS) return 0;
+    usleep(1000);
+  }
+}
+
 #endif
