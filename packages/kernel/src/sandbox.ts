@@ -9,11 +9,13 @@ import {
   AT_SYMLINK_NOFOLLOW,
   EACCES,
   EBADF,
+  ELOOP,
   ENODEV,
   O_NOFOLLOW,
   O_RDONLY,
   O_RDWR,
   O_WRONLY,
+  S_IFLNK,
   S_IFMT,
   S_IFREG,
 } from "@tsvisor/abi";
@@ -99,6 +101,9 @@ export function sandboxServices(
         // Resolve first so a directory or special file is EACCES, not EISDIR.
         const loc = lookupAt(vt, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0);
         if (typeof loc === "number") return loc;
+        // execveat(2): "ELOOP flags includes AT_SYMLINK_NOFOLLOW and the
+        // file referred to by pathname ... is a symbolic link" (O_NOFOLLOW).
+        if ((loc.inode.mode & S_IFMT) === S_IFLNK) return -ELOOP;
         if ((loc.inode.mode & S_IFMT) !== S_IFREG) return -EACCES;
         f = openat(
           vt,

@@ -45,6 +45,7 @@ import {
   TASK_SIZE,
 } from "./loader/elf.js";
 import {
+  argStackLimit,
   buildInitialStack,
   checkArgLimits,
   MAX_ARG_STRINGS,
@@ -84,12 +85,9 @@ interface PreparedExec {
   filename: string;
 }
 
-/**
- * Reads a NULL-terminated array of string pointers (argv/envp) from `t`'s
- * memory, as byte strings (one latin1 code unit per byte, like vfs paths).
- */
-export function readStringArray(t: Task, addr: number): string[] | number {
-  const out: string[] = [];
+/** Linux's count(): the pointers of a NULL-terminated array, -EFAULT or -E2BIG. */
+function readPointerArray(t: Task, addr: number): number[] | number {
+  const out: number[] = [];
   if (addr === 0) return out;
   const word = new Uint8Array(8);
   const dv = new DataView(word.buffer);
@@ -98,10 +96,68 @@ export function readStringArray(t: Task, addr: number): string[] | number {
     if (t.mm.copyIn(addr + i * 8, word) !== 8) return -EFAULT;
     const p = Number(dv.getBigUint64(0, true));
     if (p === 0) return out;
-    const s = t.mm.copyInCString(p, MAX_ARG_STRLEN);
-    if (typeof s === "number") return s === -ENAMETOOLONG ? -E2BIG : s;
-    out.push(Buffer.from(s).toString("latin1"));
+    out.push(p);
   }
+}
+
+/**
+ * One argument or environment string (copy_strings' strnlen_user): -EFAULT
+ * when it is not readable up to its NUL, -E2BIG when longer than
+ * MAX_ARG_STRLEN with the NUL.
+ */
+function readArgString(t: Task, p: number): string | number {
+  const s = t.mm.copyInCString(p, MAX_ARG_STRLEN);
+  if (typeof s === "number") return s === -ENAMETOOLONG ? -E2BIG : s;
+  return Buffer.from(s).toString("latin1");
+}
+
+/** Where exec's argv and envp come from. */
+export type ExecArgSource =
+  /** Already decoded: the sandbox's first process. */
+  | { readonly kind: "strings"; readonly argv: readonly string[]; readonly envp: readonly string[] }
+  /** The calling task's memory: execve(2)'s argv and envp pointers. */
+  | { readonly kind: "user"; readonly argvAddr: number; readonly envpAddr: number };
+
+/**
+ * Reads execve(2)'s argv and envp from `t`'s memory in the order Linux's
+ * do_execveat_common finds errors, so a call with several problems fails
+ * with Linux's errno:
+ * 1. count(argv), count(envp): the pointer arrays (EFAULT; E2BIG past
+ *    MAX_ARG_STRINGS);
+ * 2. bprm_stack_limits: the pointers alone must fit (E2BIG);
+ * 3. copy_strings of envp, then argv, each from the last string to the
+ *    first (EFAULT; E2BIG for a string over MAX_ARG_STRLEN).
+ * An empty argv becomes [""] (Linux >= 5.18: "if (bprm->argc == 0) ...
+ * copy_string_kernel("", bprm)"). The total size is checked by prepare.
+ *
+ * Precondition: the executable was opened (Linux opens it before it looks
+ * at argv, so a missing file is ENOENT even with a bad argv).
+ */
+export function readExecArgs(
+  t: Task,
+  argvAddr: number,
+  envpAddr: number,
+): { argv: string[]; envp: string[] } | number {
+  const av = readPointerArray(t, argvAddr);
+  if (typeof av === "number") return av;
+  const ev = readPointerArray(t, envpAddr);
+  if (typeof ev === "number") return ev;
+  const ptrSize = (Math.max(av.length, 1) + ev.length) * 8;
+  if (argStackLimit(t.tg.rlimits[3]!.cur) <= ptrSize) return -E2BIG;
+  const envp: string[] = new Array(ev.length);
+  for (let i = ev.length - 1; i >= 0; i--) {
+    const s = readArgString(t, ev[i]!);
+    if (typeof s === "number") return s;
+    envp[i] = s;
+  }
+  const argv: string[] = new Array(av.length);
+  for (let i = av.length - 1; i >= 0; i--) {
+    const s = readArgString(t, av[i]!);
+    if (typeof s === "number") return s;
+    argv[i] = s;
+  }
+  if (argv.length === 0) argv.push("");
+  return { argv, envp };
 }
 
 /** Reads the first bytes of a file (for `#!` and ELF magic). */
@@ -112,21 +168,54 @@ function head(f: OpenedExecutable): Uint8Array | number {
   return b.subarray(0, n);
 }
 
+const isSpaceTab = (c: number): boolean => c === 0x20 || c === 0x09;
+const isTerminator = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0;
+
 /**
- * Parses a `#!` line (binfmt_script): returns [interpreter, optional arg],
- * or null when the line has no interpreter. Linux takes everything after
- * the interpreter name, trimmed, as one argument.
+ * Parses a `#!` line as Linux's binfmt_script does: returns [interpreter,
+ * optional argument], or null (ENOEXEC) when there is no interpreter name
+ * or it may be cut off. `h` is the start of the file; Linux reads it into a
+ * BINPRM_BUF_SIZE buffer padded with NULs, and a NUL ends a name too.
+ *
+ * From fs/binfmt_script.c: "We do not want to exec a truncated interpreter
+ * path, so either we find a newline (which indicates nothing is
+ * truncated), or we find a space/tab/NUL after the interpreter path (which
+ * itself may be preceded by spaces/tabs). Truncating the arguments is fine."
+ * Everything after the interpreter name, trimmed of blanks, is one argument.
  */
 export function parseShebang(h: Uint8Array): [string, string | null] | null {
-  let end = h.indexOf(0x0a);
-  if (end < 0) end = h.length;
-  const line = Buffer.from(h.subarray(2, end))
-    .toString("latin1")
-    .replace(/[ \t]+$/, "");
-  const m = /^[ \t]*([^ \t]+)(?:[ \t]+(.*))?$/.exec(line);
-  if (m === null) return null;
-  const arg = m[2]?.replace(/^[ \t]+/, "") ?? "";
-  return [m[1]!, arg === "" ? null : arg];
+  const buf = new Uint8Array(BINPRM_BUF_SIZE);
+  buf.set(h.subarray(0, BINPRM_BUF_SIZE));
+  const bufEnd = BINPRM_BUF_SIZE - 1;
+  const nextNonSpaceTab = (i: number, end: number): number => {
+    for (; i < end; i++) if (!isSpaceTab(buf[i]!)) return i;
+    return -1;
+  };
+  const nextTerminator = (i: number, end: number): number => {
+    for (; i < end; i++) if (isTerminator(buf[i]!)) return i;
+    return -1;
+  };
+  let iEnd = buf.indexOf(0x0a);
+  if (iEnd < 0) {
+    const first = nextNonSpaceTab(2, bufEnd);
+    if (first < 0) return null; // "Entire buf is spaces/tabs"
+    if (nextTerminator(first, bufEnd) < 0) return null; // the name may be truncated
+    iEnd = bufEnd;
+  }
+  while (iEnd > 2 && isSpaceTab(buf[iEnd - 1]!)) iEnd--;
+  const iName = nextNonSpaceTab(2, iEnd);
+  if (iName < 0 || iName === iEnd) return null; // "No interpreter name found"
+  const iSep = nextTerminator(iName, iEnd);
+  let iArg = -1;
+  if (iSep >= 0 && buf[iSep] !== 0) iArg = nextNonSpaceTab(iSep, iEnd);
+  const cString = (from: number, to: number): string => {
+    const nul = buf.subarray(from, to).indexOf(0);
+    return Buffer.from(buf.subarray(from, nul < 0 ? to : from + nul)).toString("latin1");
+  };
+  const name = cString(iName, iSep >= 0 ? iSep : iEnd);
+  if (iArg < 0) return [name, null];
+  const arg = cString(iArg, iEnd);
+  return [name, arg === "" ? null : arg];
 }
 
 /**
@@ -139,14 +228,12 @@ function prepare(
   dirfd: number,
   path: string,
   flags: number,
-  argv: string[],
-  envp: string[],
+  args: ExecArgSource,
 ): PreparedExec | number {
-  const lim = checkArgLimits(argv, envp, t.tg.rlimits[3]!.cur);
-  if (lim < 0) return lim;
   if (path === "" && (flags & 0x1000) === 0) return -ENOENT; // AT_EMPTY_PATH
   let filename = path;
-  let curArgv = argv;
+  let curArgv: string[] = [];
+  let envp: string[] = [];
   for (let depth = 0; ; depth++) {
     if (depth > MAX_INTERP_DEPTH) return -ELOOP;
     const f = k.services.openExecutable(
@@ -156,6 +243,25 @@ function prepare(
       depth === 0 ? flags : 0,
     );
     if (typeof f === "number") return f;
+    if (depth === 0) {
+      // do_execveat_common: the file is opened, then argv and envp are
+      // copied, then the binary handlers look at the file.
+      const a =
+        args.kind === "strings"
+          ? { argv: [...args.argv], envp: [...args.envp] }
+          : readExecArgs(t, args.argvAddr, args.envpAddr);
+      if (typeof a === "number") {
+        f.close();
+        return a;
+      }
+      const lim = checkArgLimits(a.argv, a.envp, t.tg.rlimits[3]!.cur);
+      if (lim < 0) {
+        f.close();
+        return lim;
+      }
+      curArgv = a.argv;
+      envp = a.envp;
+    }
     const h = head(f);
     if (typeof h === "number") {
       f.close();
@@ -201,9 +307,10 @@ function prepare(
 }
 
 /**
- * execve/execveat on behalf of `t`. Returns 0 on success (the task now runs
- * the new image), a negative errno with the old image intact, or a Block
- * while other threads of the group are being killed.
+ * execve/execveat on behalf of `t`, with decoded `argv` and `envp`. Returns
+ * 0 on success (the task now runs the new image), a negative errno with the
+ * old image intact, or a Block while other threads of the group are being
+ * killed.
  */
 export function execve(
   k: Kernel,
@@ -214,7 +321,35 @@ export function execve(
   envp: string[],
   flags: number,
 ): number | Block {
-  const p = prepare(k, t, dirfd, path, flags, argv, envp);
+  return execveFrom(k, t, dirfd, path, { kind: "strings", argv, envp }, flags);
+}
+
+/**
+ * {@link execve} with argv and envp read from `t`'s memory at the addresses
+ * execve(2) was given, after the file was opened, as Linux does (see
+ * {@link readExecArgs}).
+ */
+export function execveUser(
+  k: Kernel,
+  t: Task,
+  dirfd: number,
+  path: string,
+  argvAddr: number,
+  envpAddr: number,
+  flags: number,
+): number | Block {
+  return execveFrom(k, t, dirfd, path, { kind: "user", argvAddr, envpAddr }, flags);
+}
+
+function execveFrom(
+  k: Kernel,
+  t: Task,
+  dirfd: number,
+  path: string,
+  args: ExecArgSource,
+  flags: number,
+): number | Block {
+  const p = prepare(k, t, dirfd, path, flags, args);
   if (typeof p === "number") return p;
   return deThreadThenCommit(k, t, p);
 }

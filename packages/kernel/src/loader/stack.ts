@@ -121,10 +121,17 @@ export function checkArgLimits(
     if (n > MAX_ARG_STRLEN) return -E2BIG;
     total += n + 8;
   }
-  // bprm_stack_limits: limit = min(_STK_LIM / 4 * 3, max(rlim_stack / 4, ARG_MAX=32 pages)).
-  const limit = Math.min((8 * 1024 * 1024 * 3) / 4, Math.max(stackLimit / 4, 32 * 4096));
-  if (total > limit) return -E2BIG;
+  if (total > argStackLimit(stackLimit)) return -E2BIG;
   return 0;
+}
+
+/**
+ * bprm_stack_limits: how many bytes of strings and pointers exec may put on
+ * the new stack for RLIMIT_STACK `stackLimit`: a quarter of it, at least
+ * ARG_MAX (32 pages), at most 3/4 of _STK_LIM (6 MiB).
+ */
+export function argStackLimit(stackLimit: number): number {
+  return Math.min((8 * 1024 * 1024 * 3) / 4, Math.max(stackLimit / 4, 32 * 4096));
 }
 
 /** The built stack: bytes to copy to `[top - bytes.length, top)` and the initial rsp. */

@@ -49,7 +49,7 @@ import {
 import { block, type Block, type SyscallArgs } from "./syscall.js";
 import type { Task } from "../task.js";
 import { clone, cloneArgsFromRegs } from "../task-clone.js";
-import { execve, readStringArray } from "../task-exec.js";
+import { execveUser } from "../task-exec.js";
 import {
   addUser,
   dropUser,
@@ -211,13 +211,8 @@ function doExecve(
 ): number | Block {
   const path = readPath(t, pathAddr);
   if (typeof path === "number") return path === -ENAMETOOLONG ? -ENAMETOOLONG : path;
-  const argv = readStringArray(t, argvAddr);
-  if (typeof argv === "number") return argv;
-  const envp = readStringArray(t, envpAddr);
-  if (typeof envp === "number") return envp;
-  // Linux 5.18+: "if (bprm->argc == 0) ... copy_string_kernel("", bprm)".
-  if (argv.length === 0) argv.push("");
-  return execve(t.kernel, t, dirfd, path, argv, envp, flags);
+  // argv and envp are read after the file is opened, as Linux does.
+  return execveUser(t.kernel, t, dirfd, path, argvAddr, envpAddr, flags);
 }
 
 /** sizeof(struct rusage). */
