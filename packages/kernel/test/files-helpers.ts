@@ -43,6 +43,18 @@ export class FakeMemory {
     this.bytes.set(src, addr - this.base);
     return src.length;
   }
+  copyInPartial(addr: number, dst: Uint8Array): number {
+    const n = Math.max(0, Math.min(dst.length, this.base + this.bytes.length - addr));
+    if (addr < this.base || n === 0) return 0;
+    dst.set(this.bytes.subarray(addr - this.base, addr - this.base + n));
+    return n;
+  }
+  copyOutPartial(addr: number, src: Uint8Array): number {
+    const n = Math.max(0, Math.min(src.length, this.base + this.bytes.length - addr));
+    if (addr < this.base || n === 0) return 0;
+    this.bytes.set(src.subarray(0, n), addr - this.base);
+    return n;
+  }
   copyInCString(addr: number, maxLen: number): Uint8Array | number {
     for (let i = 0; i < maxLen; i++) {
       if (!this.ok(addr + i, 1)) return -EFAULT;

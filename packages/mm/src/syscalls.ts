@@ -118,7 +118,10 @@ export interface MmapRequest {
   prot: number;
   /** MAP_* bits, as the program passed them. */
   flags: number;
-  /** The file for a file mapping (ignored with MAP_ANONYMOUS). */
+  /**
+   * The file for a file mapping (ignored with MAP_ANONYMOUS); null when
+   * the fd's file has no mmap operation (ENODEV, after the other checks).
+   */
   file?: Mappable | null;
   /** File offset in bytes; must be page-aligned. */
   offset?: number;
@@ -126,6 +129,13 @@ export interface MmapRequest {
   fileReadable?: boolean;
   /** The file description was opened for writing (FMODE_WRITE). Default true. */
   fileWritable?: boolean;
+  /** The file is a regular file (file_mmap_ok limits its range to MAX_LFS_FILESIZE). Default true. */
+  fileRegular?: boolean;
+  /**
+   * The file is on a noexec file system (path_noexec, e.g. a pipe on
+   * pipefs): PROT_EXEC is EPERM, checked before ENODEV. Default false.
+   */
+  fileNoexec?: boolean;
   /** A name for a special anonymous mapping, e.g. `[vdso]`, shown in maps. */
   name?: string;
 }
@@ -243,6 +253,10 @@ function overlapped(
  * mapping, then this call fails with the error EEXIST."
  */
 export function mmap(mm: MemoryManager, req: MmapRequest): number {
+  // Checks follow do_mmap's order (mm/mmap.c), which the errno differential
+  // with Linux pins down: length, address range, then the map type and the
+  // file's access mode, then limits. The kernel has already refused a
+  // misaligned offset (EINVAL) and a bad fd (EBADF).
   let flags = req.flags;
   const prot = req.prot;
   let addr = req.addr;
@@ -251,18 +265,18 @@ export function mmap(mm: MemoryManager, req: MmapRequest): number {
   const file = anonymous ? null : (req.file ?? null);
   if (!(offset >= 0) || !isPageAligned(offset)) return -EINVAL;
   if (!(req.length > 0)) return -EINVAL;
-  const type = flags & MAP_TYPE;
-  if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) return -EINVAL;
-  // The kernel answers EBADF for a bad fd; a file that cannot be mapped is ENODEV.
-  if (!anonymous && file === null) return -ENODEV;
   if ((flags & MAP_FIXED_NOREPLACE) !== 0) flags |= MAP_FIXED;
   const fixed = (flags & MAP_FIXED) !== 0;
   if (!fixed && addr !== 0 && addr < mm.mmapMinAddr) addr = pageUp(mm.mmapMinAddr);
   const len = pageUp(req.length);
-  if (len > TASK_SIZE) return -ENOMEM;
-  if (offset + len > Number.MAX_SAFE_INTEGER) return -EOVERFLOW;
+  // PAGE_ALIGN wraps to 0 past 2^64 - 4096.
+  if (len >= 2 ** 64) return -ENOMEM;
+  // "offset overflow?": pgoff + pages must not wrap 64 bits.
+  if (offset / PAGE_SIZE + len / PAGE_SIZE >= 2 ** 64) return -EOVERFLOW;
   if (mm.vmas.size > MAX_MAP_COUNT) return -ENOMEM;
 
+  // __get_unmapped_area: a MAP_FIXED address is taken as given, then checked.
+  if (len > TASK_SIZE) return -ENOMEM;
   if (fixed) {
     if (addr > TASK_SIZE - len) return -ENOMEM;
     if (!isPageAligned(addr)) return -EINVAL;
@@ -274,14 +288,21 @@ export function mmap(mm: MemoryManager, req: MmapRequest): number {
   }
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && mm.vmas.overlaps(addr, addr + len)) return -EEXIST;
 
+  const type = flags & MAP_TYPE;
   let maxProt = PROT_READ | PROT_WRITE | PROT_EXEC;
   let shared = false;
   let obj: SharedObject | null = null;
   let vflags = 0;
   if ((flags & MAP_GROWSDOWN) !== 0) vflags |= VMA_GROWSDOWN;
   if ((flags & MAP_NORESERVE) !== 0) vflags |= VMA_NORESERVE;
-  if (file !== null) {
+  if (!anonymous) {
+    // file_mmap_ok: a regular file's mapping must end by MAX_LFS_FILESIZE.
+    if ((req.fileRegular ?? true) && offset + len >= 2 ** 63) return -EOVERFLOW;
+    if (type !== MAP_SHARED && type !== MAP_SHARED_VALIDATE && type !== MAP_PRIVATE) {
+      return -EINVAL;
+    }
     if (type !== MAP_PRIVATE) {
+      // MAP_SHARED silently drops non-legacy flags; MAP_SHARED_VALIDATE refuses them.
       if (type === MAP_SHARED_VALIDATE && (flags & ~(LEGACY_MAP_MASK | MAP_SYNC)) !== 0) {
         return -EOPNOTSUPP;
       }
@@ -292,14 +313,21 @@ export function mmap(mm: MemoryManager, req: MmapRequest): number {
       shared = true;
     }
     if (!(req.fileReadable ?? true)) return -EACCES;
+    if (req.fileNoexec === true) {
+      if ((prot & PROT_EXEC) !== 0) return -EPERM;
+      maxProt &= ~PROT_EXEC;
+    }
+    // "if (!file->f_op->mmap) return -ENODEV".
+    if (file === null) return -ENODEV;
     if ((vflags & VMA_GROWSDOWN) !== 0) return -EINVAL;
-  } else if (type !== MAP_PRIVATE) {
-    // do_mmap has no anonymous MAP_SHARED_VALIDATE case: EINVAL.
-    if (type === MAP_SHARED_VALIDATE) return -EINVAL;
+  } else if (type === MAP_SHARED) {
     if ((vflags & VMA_GROWSDOWN) !== 0) return -EINVAL;
     shared = true;
+  } else if (type !== MAP_PRIVATE) {
+    // MAP_SHARED_VALIDATE has no anonymous case in do_mmap: EINVAL.
+    return -EINVAL;
   }
-  if (!validProtBits(prot)) return -EINVAL;
+  // mmap(2) ignores unknown prot bits (only mprotect validates them).
 
   // Limits: RLIMIT_AS counts what MAP_FIXED replaces as freed (may_expand_vm).
   const old = fixed ? overlapped(mm, addr, addr + len) : { size: 0, charge: 0 };
@@ -403,7 +431,10 @@ export function mprotect(mm: MemoryManager, addr: number, length: number, protAr
   let start = addr;
   const len = pageUp(length);
   const end = start + len;
-  if (!(length > 0) || end <= start || len === 0) return -ENOMEM;
+  // do_mprotect_pkey: "end = start + len; if (end <= start) return -ENOMEM"
+  // in 64-bit arithmetic, before the prot bits are validated: a sum at or
+  // past 2^64 wraps (PAGE_ALIGN(-4096) stays -4096), so it is ENOMEM too.
+  if (!(length > 0) || end <= start || len === 0 || end >= 2 ** 64) return -ENOMEM;
   if (!validProtBits(prot)) return -EINVAL;
   prot = rwx(prot);
   const a = mm.vmas.a;

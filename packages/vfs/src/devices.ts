@@ -107,8 +107,15 @@ abstract class MemDevFile extends FileDescription {
   }
 }
 
+/** A memory device whose write(2) ignores the buffer (write_null, write_full). */
+abstract class DiscardingDevFile extends MemDevFile {
+  override get writeIgnoresData(): boolean {
+    return true;
+  }
+}
+
 /** /dev/null: reads see EOF, writes vanish. */
-export class NullFile extends MemDevFile {
+export class NullFile extends DiscardingDevFile {
   protected override doRead(): number {
     return 0;
   }
@@ -118,7 +125,7 @@ export class NullFile extends MemDevFile {
 }
 
 /** /dev/zero: reads zeros, writes vanish. */
-export class ZeroFile extends MemDevFile {
+export class ZeroFile extends DiscardingDevFile {
   protected override doRead(dst: Uint8Array): number {
     dst.fill(0);
     return dst.length;
@@ -129,7 +136,7 @@ export class ZeroFile extends MemDevFile {
 }
 
 /** /dev/full: reads zeros; null(4): "Writes to /dev/full fail with an ENOSPC error." */
-export class FullFile extends MemDevFile {
+export class FullFile extends DiscardingDevFile {
   protected override doRead(dst: Uint8Array): number {
     dst.fill(0);
     return dst.length;

@@ -33,14 +33,17 @@ import {
   SEEK_END,
   SEEK_HOLE,
   SEEK_SET,
-  EOVERFLOW,
   EFBIG,
 } from "./linux.js";
 import type { Location } from "./mount.js";
 import type { Waitable } from "./waiter.js";
 
-/** Largest file offset (Linux's MAX_LFS_FILESIZE is 2^63-1; ours fits a double). */
-export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+/**
+ * Linux's MAX_LFS_FILESIZE, 2^63 - 1: the largest file offset. A double
+ * cannot hold it and rounds it to 2^63, so a valid offset is `< MAX_OFFSET`
+ * (offsets and sizes are exact below 2^53, rounded beyond).
+ */
+export const MAX_OFFSET = 2 ** 63;
 
 /** Status flags F_SETFL may change (Linux's SETFL_MASK minus O_DIRECT/O_ASYNC side effects). */
 export const SETFL_MASK = 0o2000 | 0o4000 | 0o20000 | 0o40000 | 0o1000000; // O_APPEND|O_NONBLOCK|FASYNC|O_DIRECT|O_NOATIME
@@ -118,7 +121,11 @@ export abstract class FileDescription {
     if (!this.writable) return -EBADF;
     let off = this.offset;
     if (this.flags & O_APPEND && this.seekable) off = this.size();
-    if (this.seekable && off + src.length > MAX_OFFSET) return -EFBIG;
+    // generic_write_check_limits: EFBIG at the limit, a short write before it.
+    if (this.seekable && src.length > 0) {
+      if (off >= MAX_OFFSET) return -EFBIG;
+      if (off + src.length > MAX_OFFSET) src = src.subarray(0, MAX_OFFSET - off);
+    }
     const n = this.doWrite(src, off);
     if (n > 0 && this.seekable) this.offset = off + n;
     return n;
@@ -144,6 +151,15 @@ export abstract class FileDescription {
     if (this.flags & O_PATH) return -EBADF;
     if (!this.seekable) return -ESPIPE;
     return this.doSeek(offset, whence);
+  }
+
+  /**
+   * Whether write(2) never reads the caller's buffer (null(4): /dev/null
+   * and /dev/zero discard it, /dev/full fails with ENOSPC), so a write
+   * from a bad buffer still succeeds. Such files take any `src` in write.
+   */
+  get writeIgnoresData(): boolean {
+    return false;
   }
 
   /** Whether the file has a position (regular files, directories, some devices). */
@@ -184,8 +200,9 @@ export abstract class FileDescription {
         return -EINVAL;
     }
     const n = base + offset;
-    if (n < 0) return -EINVAL;
-    if (n > MAX_OFFSET) return -EOVERFLOW;
+    // vfs_setpos: "offset < 0" and "offset > maxsize" are both EINVAL (a
+    // sum past 2^63 - 1 wraps negative in Linux's loff_t).
+    if (n < 0 || n >= MAX_OFFSET) return -EINVAL;
     this.offset = n;
     return n;
   }

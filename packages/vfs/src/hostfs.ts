@@ -32,6 +32,7 @@ import {
 } from "./inode.js";
 import {
   EEXIST,
+  EFBIG,
   EINVAL,
   EIO,
   ENOENT,
@@ -53,6 +54,11 @@ export function hostErrno(e: unknown): number {
   const n = (e as { errno?: unknown }).errno;
   if (typeof n === "number" && n !== 0) return n < 0 ? n : -n;
   return -EIO;
+}
+
+/** A read position for node:fs, which takes numbers only below 2^53 (bigints beyond). */
+function hostPosition(offset: number): number | bigint {
+  return offset <= Number.MAX_SAFE_INTEGER ? offset : BigInt(offset);
 }
 
 function pathBuf(p: string): Buffer {
@@ -319,7 +325,7 @@ export class HostInode extends Inode {
     if (this.type === S_IFDIR) return -21; // EISDIR
     if (this.type !== S_IFREG) return -EINVAL;
     try {
-      return fs.readSync(this.readFd(), dst, 0, dst.length, offset);
+      return fs.readSync(this.readFd(), dst, 0, dst.length, hostPosition(offset));
     } catch (e) {
       return hostErrno(e);
     }
@@ -328,6 +334,9 @@ export class HostInode extends Inode {
   override write(offset: number, src: Uint8Array): number {
     if (!this.fs.writable) return -EROFS;
     if (this.type !== S_IFREG) return -EINVAL;
+    // node:fs writes only at positions below 2^53 (host file systems stop
+    // far earlier: ext4 at 16 TiB, with EFBIG).
+    if (offset + src.length > Number.MAX_SAFE_INTEGER) return -EFBIG;
     try {
       if (this.fdRW < 0)
         this.fdRW = fs.openSync(this.hostPath, fs.constants.O_RDWR | HOST_O_NOFOLLOW);

@@ -867,9 +867,10 @@ export function truncate(t: VfsTask, path: string, length: number): number {
 
 /** ftruncate(2): "EBADF or EINVAL: fd is not open for writing" — Linux gives EINVAL. */
 export function ftruncate(t: VfsTask, fd: number, length: number): number {
+  // do_sys_ftruncate checks the length before it looks the fd up.
+  if (length < 0) return -EINVAL;
   const f = t.fdTable.get(fd);
   if (!f || f.flags & O_PATH) return -EBADF;
-  if (length < 0) return -EINVAL;
   if (!f.location || !f.writable) return -EINVAL;
   if (f.location.inode.fileType !== S_IFREG) return -EINVAL;
   return truncateLocation(f.location, length, null);

@@ -38,8 +38,16 @@ import {
   S_IFREG,
 } from "./linux.js";
 
-/** Largest regular file tmpfs accepts (EFBIG beyond), well below 2^53. */
-export const TMPFS_MAX_FILE_SIZE = 2 ** 40;
+/**
+ * Largest regular file tmpfs accepts: Linux's shmem s_maxbytes,
+ * MAX_LFS_FILESIZE = 2^63 - 1 (a double rounds it to 2^63, so sizes and
+ * offsets must stay below this value; beyond 2^53 they are rounded).
+ * Files are sparse, so a huge size costs nothing until written.
+ */
+export const TMPFS_MAX_FILE_SIZE = 2 ** 63;
+
+/** Bytes per page of file data (holes are pages never written). */
+const PAGE = 4096;
 
 /** A tmpfs instance. */
 export class TmpFs extends FileSystem {
@@ -65,11 +73,11 @@ export class TmpFs extends FileSystem {
   usedBytes(): number {
     let n = 0;
     const walk = (i: TmpfsInode) => {
-      n += i.data.length;
+      n += i.pages.size * PAGE;
       if (i.children)
         for (const c of i.children.values())
           if (c.children) walk(c);
-          else n += c.data.length;
+          else n += c.pages.size * PAGE;
     };
     walk(this.rootInode);
     return n;
@@ -100,11 +108,13 @@ export class TmpFs extends FileSystem {
 
 /**
  * A tmpfs inode. Which fields are meaningful depends on the file type:
- * `children`/`parent` for directories, `data`/`size` for regular files,
+ * `children`/`parent` for directories, `pages`/`size` for regular files,
  * `target` for symlinks, `rdev` for device nodes.
  *
  * Invariants: for a directory, `nlink` = 2 + number of child directories;
- * `size` <= `data.length`; bytes of `data` past `size` are zero.
+ * a regular file's `pages` hold no page at or past `pageUp(size)`, and
+ * bytes of the last page past `size` are zero (a page missing below `size`
+ * is a hole, read as zeros).
  */
 export class TmpfsInode extends Inode {
   readonly ino: number;
@@ -120,8 +130,8 @@ export class TmpfsInode extends Inode {
   /** Directory state. */
   children: Map<string, TmpfsInode> | null = null;
   parent: TmpfsInode | null = null;
-  /** Regular file state. */
-  data: Uint8Array = new Uint8Array(0);
+  /** Regular file state: the written pages by page index (sparse), and the size. */
+  readonly pages = new Map<number, Uint8Array>();
   size = 0;
   /** Symlink state. */
   target = "";
@@ -187,7 +197,7 @@ export class TmpfsInode extends Inode {
       rdev: this.rdev,
       size,
       blksize: 4096,
-      blocks: Math.ceil(this.data.length / 4096) * 8,
+      blocks: this.pages.size * (PAGE / 512),
       atime: { ...this.atime },
       mtime: { ...this.mtime },
       ctime: { ...this.ctime },
@@ -344,7 +354,7 @@ export class TmpfsInode extends Inode {
     const t = now();
     if (attr.size !== undefined) {
       if ((this.modeBits & S_IFMT) !== S_IFREG) return this.children ? -EISDIR : -EINVAL;
-      if (attr.size > TMPFS_MAX_FILE_SIZE) return -EFBIG;
+      if (attr.size >= TMPFS_MAX_FILE_SIZE) return -EFBIG;
       this.resize(attr.size);
       this.mtime = t;
     }
@@ -357,14 +367,19 @@ export class TmpfsInode extends Inode {
     return 0;
   }
 
+  /**
+   * Sets the size: shrinking drops the pages past the end and zeroes the
+   * tail of the new last page (so a later extension reads zeros there);
+   * growing only moves the end (the new range is a hole).
+   */
   private resize(size: number): void {
-    if (size > this.data.length) {
-      const cap = Math.max(size, Math.min(this.data.length * 2, size + (1 << 24)));
-      const d = new Uint8Array(cap);
-      d.set(this.data.subarray(0, this.size));
-      this.data = d;
-    } else if (size < this.size) {
-      this.data.fill(0, size, this.size);
+    if (size < this.size) {
+      const keep = Math.ceil(size / PAGE);
+      if (this.pages.size > 0) {
+        for (const i of this.pages.keys()) if (i >= keep) this.pages.delete(i);
+      }
+      const tail = size % PAGE;
+      if (tail !== 0) this.pages.get(keep - 1)?.fill(0, tail);
     }
     this.size = size;
   }
@@ -373,7 +388,17 @@ export class TmpfsInode extends Inode {
     if ((this.modeBits & S_IFMT) !== S_IFREG) return this.children ? -EISDIR : -EINVAL;
     if (offset >= this.size) return 0;
     const n = Math.min(dst.length, this.size - offset);
-    dst.set(this.data.subarray(offset, offset + n));
+    let done = 0;
+    while (done < n) {
+      const pos = offset + done;
+      const index = Math.floor(pos / PAGE);
+      const inPage = pos - index * PAGE;
+      const len = Math.min(PAGE - inPage, n - done);
+      const page = this.pages.get(index);
+      if (page === undefined) dst.fill(0, done, done + len);
+      else dst.set(page.subarray(inPage, inPage + len), done);
+      done += len;
+    }
     return n;
   }
 
@@ -382,9 +407,21 @@ export class TmpfsInode extends Inode {
     if (src.length === 0) return 0;
     if (offset >= TMPFS_MAX_FILE_SIZE) return -EFBIG;
     const n = Math.min(src.length, TMPFS_MAX_FILE_SIZE - offset);
-    const end = offset + n;
-    if (end > this.size) this.resize(end);
-    this.data.set(src.subarray(0, n), offset);
+    let done = 0;
+    while (done < n) {
+      const pos = offset + done;
+      const index = Math.floor(pos / PAGE);
+      const inPage = pos - index * PAGE;
+      const len = Math.min(PAGE - inPage, n - done);
+      let page = this.pages.get(index);
+      if (page === undefined) {
+        page = new Uint8Array(PAGE);
+        this.pages.set(index, page);
+      }
+      page.set(src.subarray(done, done + len), inPage);
+      done += len;
+    }
+    if (offset + n > this.size) this.size = offset + n;
     const t = now();
     this.mtime = t;
     this.ctime = t;

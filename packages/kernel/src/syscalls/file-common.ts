@@ -15,6 +15,10 @@ import type { Task } from "../task.js";
 export interface FileMemory {
   copyIn(addr: number, dst: Uint8Array): number;
   copyOut(addr: number, src: Uint8Array): number;
+  /** Bytes copied from `addr` before the first inaccessible one (0..dst.length). */
+  copyInPartial(addr: number, dst: Uint8Array): number;
+  /** Bytes copied to `addr` before the first inaccessible one (0..src.length). */
+  copyOutPartial(addr: number, src: Uint8Array): number;
   copyInCString(addr: number, maxLen: number): Uint8Array | number;
   readIovecs(addr: number, count: number): Iovec[] | number;
   copyInVec(iovs: readonly Iovec[], dst: Uint8Array): number;

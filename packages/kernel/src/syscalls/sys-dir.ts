@@ -17,6 +17,7 @@ import {
   EFAULT,
   EINVAL,
   ERANGE,
+  O_PATH,
   SYS_access,
   SYS_chdir,
   SYS_chmod,
@@ -67,15 +68,30 @@ import { partial, type SyscallEntry, type SyscallFn, supported } from "./syscall
 /** At most this much directory data per call (the caller's count is capped). */
 const MAX_DIRENT_BUF = 1 << 20;
 
+/** INT_MAX: getdents on a directory refuses a larger count with EINVAL. */
+const INT_MAX = 0x7fffffff;
+
+/**
+ * getdents/getdents64's worker. Linux's order (measured on 6.18): EBADF
+ * (an O_PATH fd too), ENOTDIR, then EINVAL for a count above INT_MAX
+ * before the buffer is touched, then EFAULT. A buffer that faults leaves
+ * the directory position where it was.
+ */
 function getdentsInto(t: Task, fd: number, addr: number, count: number, old: boolean): number {
   const f = fdTable(t).get(fd);
   if (!f) return -EBADF;
+  if (count > INT_MAX && f instanceof vfs.DirectoryFile && !(f.flags & O_PATH)) return -EINVAL;
   const buf = new Uint8Array(Math.min(count, MAX_DIRENT_BUF));
+  const pos = f.offset;
   const n = f.getdents64(buf);
   if (n <= 0) return n;
   if (old) toOldDirents(buf, n);
   const r = mem(t).copyOut(addr, buf.subarray(0, n));
-  return r < 0 ? -EFAULT : n;
+  if (r < 0) {
+    f.offset = pos;
+    return -EFAULT;
+  }
+  return n;
 }
 
 /**
@@ -313,9 +329,16 @@ export const sysUtime: SyscallFn = (t, a) => {
 // ---------------------------------------------------------------------------
 // access
 
+/**
+ * access/faccessat/faccessat2's worker, checking in do_faccessat's order:
+ * the mode ("if (mode & ~S_IRWXO) return -EINVAL"), the flags, and only
+ * then the path (so access(NULL, 8) is EINVAL, not EFAULT). A NULL path
+ * is EFAULT even with AT_EMPTY_PATH (measured on 6.18).
+ */
 function accessAt(t: Task, dirfd: number, pathAddr: number, mode: number, flags: number): number {
+  if (mode & ~0o7) return -EINVAL;
   if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
-  const p = pathAddr === 0 && flags & AT_EMPTY_PATH ? "" : copyInPath(t, pathAddr);
+  const p = copyInPath(t, pathAddr);
   if (typeof p === "number") return p;
   return vfs.faccessat(vtask(t), dirfd, p, mode, flags, realCreds(t));
 }

@@ -37,7 +37,9 @@ import {
   F_UNLCK,
   F_WRLCK,
   O_CLOEXEC,
+  O_DIRECT,
   O_PATH,
+  S_IFREG,
   SYS_dup,
   SYS_dup2,
   SYS_dup3,
@@ -254,8 +256,10 @@ function recordLock(t: Task, fd: number, cmd: number, arg: number): number | Blo
     start = start + lLen;
   }
   if (start < 0) return -EINVAL;
-  if (!inode) return -EINVAL;
-  const ctx = lockContext(inode);
+  // A pipe's inode is its pipe (Linux locks pipefs inodes like any other).
+  const key: object | null = inode ?? (f instanceof PipeFile ? f.pipe : null);
+  if (!key) return -EINVAL;
+  const ctx = lockContext(key);
   ctx.posix = prune(ctx.posix);
   const owner: object = ofd ? f : t.tg;
   if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
@@ -323,6 +327,11 @@ export const sysFcntl: SyscallFn = (t, a) => {
       // fcntl(2): "On Linux, this command can change only the O_APPEND,
       // O_ASYNC, O_DIRECT, O_NOATIME, and O_NONBLOCK flags."
       const arg = a.int(2);
+      // setfl(): "Pipe packetized mode is controlled by O_DIRECT flag";
+      // other files need direct I/O (FMODE_CAN_ODIRECT): regular files
+      // (tmpfs has it since Linux 6.6), not directories, devices or sockets.
+      if (arg & O_DIRECT && !(f instanceof PipeFile) && f.inode?.fileType !== S_IFREG)
+        return -EINVAL;
       f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK);
       return 0;
     }
@@ -351,10 +360,11 @@ export const sysFcntl: SyscallFn = (t, a) => {
     }
     case F_GETSIG:
       return owners.get(f)?.sig ?? 0;
+    // pipe_fcntl: "if (!pipe) return -EBADF" for a file that is not a pipe.
     case F_GETPIPE_SZ:
-      return f instanceof PipeFile ? f.pipe.capacity : -EINVAL;
+      return f instanceof PipeFile ? f.pipe.capacity : -EBADF;
     case F_SETPIPE_SZ: {
-      if (!(f instanceof PipeFile)) return -EINVAL;
+      if (!(f instanceof PipeFile)) return -EBADF;
       const r = f.pipe.setCapacity(a.int(2), t.creds.euid === 0);
       return r === -1 ? -EPERM : r;
     }

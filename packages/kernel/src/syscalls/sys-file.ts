@@ -60,6 +60,9 @@ import {
   O_WRONLY,
   S_IFMT,
   S_IFREG,
+  SEEK_CUR,
+  SEEK_END,
+  SEEK_HOLE,
   SI_USER,
   SIGPIPE,
   SYS_close,
@@ -110,6 +113,7 @@ import {
   type Block,
   block,
   partial,
+  resultU64,
   type SyscallArgs,
   type SyscallEntry,
   type SyscallFn,
@@ -129,6 +133,9 @@ function ioBuffer(count: number): Uint8Array {
   const n = Math.min(count, MAX_IO_CHUNK);
   return n <= scratch.length ? scratch.subarray(0, n) : new Uint8Array(n);
 }
+
+/** MAX_LFS_FILESIZE (2^63 - 1, a double rounds it up): rw_verify_area's limit on pos + count. */
+const MAX_LFS_FILESIZE = vfs.MAX_OFFSET;
 
 /** The largest user address + 1 (TASK_SIZE); access_ok() fails beyond it. */
 const TASK_SIZE = 0x7ffffffff000;
@@ -223,8 +230,23 @@ function waitForFifoPeer(
   });
 }
 
-export const sysOpen: SyscallFn = (t, a) => openat(t, AT_FDCWD, a.ptr(0), a.int(1), a.uint(2));
-export const sysOpenat: SyscallFn = (t, a) => openat(t, a.int(0), a.ptr(1), a.int(2), a.uint(3));
+/**
+ * open(2)/openat(2)'s flags as Linux's build_open_how passes them on:
+ * unknown bits are dropped ("Older syscalls implicitly clear all of the
+ * invalid flags", unlike openat2), and "O_PATH beats everything else":
+ * with O_PATH only O_PATH_FLAGS remain. So open(path, -1) is an O_PATH |
+ * O_DIRECTORY | O_NOFOLLOW open, not EINVAL.
+ */
+function openHowFlags(flags: number): number {
+  flags &= VALID_OPEN_FLAGS;
+  if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  return flags;
+}
+
+export const sysOpen: SyscallFn = (t, a) =>
+  openat(t, AT_FDCWD, a.ptr(0), openHowFlags(a.int(1)), a.uint(2));
+export const sysOpenat: SyscallFn = (t, a) =>
+  openat(t, a.int(0), a.ptr(1), openHowFlags(a.int(2)), a.uint(3));
 /** creat(2): "equivalent to open() with flags equal to O_CREAT|O_WRONLY|O_TRUNC". */
 export const sysCreat: SyscallFn = (t, a) =>
   openat(t, AT_FDCWD, a.ptr(0), O_CREAT | O_WRONLY | O_TRUNC, a.uint(1));
@@ -341,11 +363,32 @@ export const sysCloseRange: SyscallFn = (t, a) => {
 // read / write
 
 /**
+ * The checks vfs_read/vfs_write make before any data moves, in Linux's
+ * order: the access mode (EBADF), `access_ok(buf, count)` on the caller's
+ * unclamped count (EFAULT: so read(fd, buf, 2^63) fails even on an empty
+ * file), then rw_verify_area ("EINVAL ... count is negative", and a
+ * position past MAX_LFS_FILESIZE). Returns 0 or a negative errno.
+ */
+function rwVerify(ok: boolean, addr: number, count: number, pos: number): number {
+  if (!ok) return -EBADF;
+  if (!accessOk(addr, count)) return -EFAULT;
+  if (pos >= 0 && pos + count >= MAX_LFS_FILESIZE) return -EINVAL;
+  return 0;
+}
+
+/**
  * Reads into `addr` from `f` at its offset (`pos` < 0) or at `pos`.
  * Blocks (re-running the syscall on wake) when a blocking description has
- * no data yet. If the copy-out faults, the data is given back (the offset
- * restored, or the bytes returned to the pipe) and the result is EFAULT,
- * as Linux leaves unread what it could not copy.
+ * no data yet.
+ *
+ * A copy-out that faults part way behaves as Linux's: a file read returns
+ * the bytes copied before the first inaccessible byte (the file offset
+ * advances by that many: filemap_read/shmem_file_read_iter return
+ * "already_read ? already_read : -EFAULT"), EFAULT only when nothing was
+ * copied. A pipe gives the data back and fails with EFAULT (pipe_read does
+ * not consume a buffer it could not copy out whole).
+ *
+ * Preconditions: `rwVerify` passed.
  */
 function readTo(
   t: Task,
@@ -354,9 +397,7 @@ function readTo(
   count: number,
   pos: number,
 ): number | Block {
-  if (!f.readable) return -EBADF;
   if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
-  if (!accessOk(addr, count)) return -EFAULT;
   const buf = ioBuffer(count);
   syncMapped(t, f);
   const n = pos < 0 ? f.read(buf) : f.pread(buf, pos);
@@ -365,13 +406,14 @@ function readTo(
     return w ? block(w) : n;
   }
   if (n <= 0) return n;
-  const c = mem(t).copyOut(addr, buf.subarray(0, n));
-  if (c < 0) {
-    if (pos < 0 && f.seekable) f.offset -= n;
-    else if (f instanceof PipeFile) f.pipe.unread(buf.subarray(0, n));
-    return c;
+  const c = mem(t).copyOutPartial(addr, buf.subarray(0, n));
+  if (c === n) return n;
+  if (f instanceof PipeFile) {
+    f.pipe.unread(buf.subarray(0, n));
+    return -EFAULT;
   }
-  return n;
+  if (pos < 0 && f.seekable) f.offset -= n - c;
+  return c > 0 ? c : -EFAULT;
 }
 
 /**
@@ -414,48 +456,81 @@ function writeFrom(
   }
 }
 
-function writeAt(t: Task, fd: number, addr: number, count: number, pos: number): number | Block {
-  const f = fdTable(t).get(fd);
-  if (!f) return -EBADF;
-  if (!f.writable) return -EBADF;
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * write/pwrite64's worker after the fd lookup and rwVerify.
+ *
+ * The buffer is copied in up to the first inaccessible byte: a file takes
+ * those bytes (generic_perform_write returns what it copied; EFAULT only
+ * when that is nothing), a pipe fails with EFAULT (pipe_write does not
+ * queue a chunk it could not copy whole). /dev/null, /dev/zero and
+ * /dev/full never read the buffer (null(4)), so a bad one does not matter
+ * there: write(/dev/null, NULL, 1) is 1.
+ */
+function writeAt(t: Task, f: vfs.FileDescription, addr: number, count: number, pos: number) {
   if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
-  if (!accessOk(addr, count)) return -EFAULT;
-  if (pos >= 0 && !f.seekable) return -ESPIPE;
+  if (f.writeIgnoresData) {
+    const n = pos < 0 ? f.write(NO_BYTES) : f.pwrite(NO_BYTES, pos);
+    return n < 0 ? n : count;
+  }
   const buf = ioBuffer(count);
-  const c = mem(t).copyIn(addr, buf);
-  if (c < 0) return c;
-  return writeFrom(t, f, buf, pos, 0);
+  const c = mem(t).copyInPartial(addr, buf);
+  if (c < buf.length && (c === 0 || f instanceof PipeFile)) return -EFAULT;
+  return writeFrom(t, f, c < buf.length ? buf.subarray(0, c) : buf, pos, 0);
 }
 
 export const sysRead: SyscallFn = (t, a) => {
   const f = fdTable(t).get(a.int(0));
   if (!f) return -EBADF;
-  const sig = readSignalfd(t, f, a.ptr(1), a.u64(2));
+  const addr = a.ptr(1);
+  const count = a.u64(2);
+  const e = rwVerify(f.readable, addr, count, f.seekable ? f.offset : -1);
+  if (e < 0) return e;
+  const sig = readSignalfd(t, f, addr, count);
   if (sig !== null) return sig;
-  return readTo(t, f, a.ptr(1), a.u64(2), -1);
+  return readTo(t, f, addr, count, -1);
 };
 
-export const sysWrite: SyscallFn = (t, a) => writeAt(t, a.int(0), a.ptr(1), a.u64(2), -1);
-
-/** pread64(2): "EINVAL offset is negative"; "ESPIPE fd is associated with a pipe". */
-export const sysPread64: SyscallFn = (t, a) => {
+export const sysWrite: SyscallFn = (t, a) => {
   const f = fdTable(t).get(a.int(0));
   if (!f) return -EBADF;
-  if (!f.readable) return -EBADF;
-  const off = a.s64(3);
+  const addr = a.ptr(1);
+  const count = a.u64(2);
+  const e = rwVerify(f.writable, addr, count, f.seekable ? f.offset : -1);
+  if (e < 0) return e;
+  return writeAt(t, f, addr, count, -1);
+};
+
+/**
+ * pread64(2) and pwrite64(2) check in ksys_pread64's order: "EINVAL offset
+ * is negative" before the fd is even looked up, then EBADF, then "ESPIPE
+ * fd is associated with a pipe" (no FMODE_PREAD) before the access mode.
+ */
+function positional(t: Task, a: SyscallArgs): vfs.FileDescription | number {
+  if (a.s64(3) < 0) return -EINVAL;
+  const f = fdTable(t).get(a.int(0));
+  if (!f || f.flags & O_PATH) return -EBADF;
   if (!f.seekable) return -ESPIPE;
-  if (off < 0) return -EINVAL;
+  return f;
+}
+
+export const sysPread64: SyscallFn = (t, a) => {
+  const f = positional(t, a);
+  if (typeof f === "number") return f;
+  const off = a.s64(3);
+  const e = rwVerify(f.readable, a.ptr(1), a.u64(2), off);
+  if (e < 0) return e;
   return readTo(t, f, a.ptr(1), a.u64(2), off);
 };
 
 export const sysPwrite64: SyscallFn = (t, a) => {
+  const f = positional(t, a);
+  if (typeof f === "number") return f;
   const off = a.s64(3);
-  const f = fdTable(t).get(a.int(0));
-  if (!f) return -EBADF;
-  if (!f.writable) return -EBADF;
-  if (!f.seekable) return -ESPIPE;
-  if (off < 0) return -EINVAL;
-  return writeAt(t, a.int(0), a.ptr(1), a.u64(2), off);
+  const e = rwVerify(f.writable, a.ptr(1), a.u64(2), off);
+  if (e < 0) return e;
+  return writeAt(t, f, a.ptr(1), a.u64(2), off);
 };
 
 function iovTotal(iovs: readonly Iovec[]): number {
@@ -483,10 +558,11 @@ function readvAt(t: Task, a: SyscallArgs, pos: number): number | Block {
   }
   if (n <= 0) return n;
   const c = mem(t).copyOutVec(iovs, buf.subarray(0, n));
-  if (c < 0) {
-    if (pos < 0 && f.seekable) f.offset -= n;
-    else if (f instanceof PipeFile) f.pipe.unread(buf.subarray(0, n));
-    return c;
+  // As readTo: what could not be copied out stays unread.
+  const copied = Math.max(c, 0);
+  if (copied < n) {
+    if (pos < 0 && f.seekable) f.offset -= n - copied;
+    else if (f instanceof PipeFile) f.pipe.unread(buf.subarray(copied, n));
   }
   return c;
 }
@@ -540,13 +616,22 @@ export const sysPwritev2: SyscallFn = (t, a) => {
   return writevAt(t, a, pos);
 };
 
-/** lseek(2). */
+/**
+ * lseek(2). Offsets reach MAX_LFS_FILESIZE (2^63 - 1) as on Linux's tmpfs;
+ * a result above 2^53 is computed exactly for rax (the description keeps
+ * the offset as a double, rounded).
+ */
 export const sysLseek: SyscallFn = (t, a) => {
   const f = fdTable(t).get(a.int(0));
   if (!f) return -EBADF;
   const whence = a.uint(2);
   if (whence > 4) return -EINVAL;
-  return f.lseek(a.s64(1), whence);
+  const before = f.offset;
+  const r = f.lseek(a.s64(1), whence);
+  if (r <= Number.MAX_SAFE_INTEGER) return r;
+  if (whence === SEEK_HOLE) return resultU64(t, BigInt(r));
+  const base = whence === SEEK_CUR ? BigInt(before) : whence === SEEK_END ? BigInt(f.size()) : 0n;
+  return resultU64(t, base + BigInt.asIntN(64, a.big(1)));
 };
 
 // ---------------------------------------------------------------------------
@@ -564,7 +649,9 @@ export const sysSync: SyscallFn = () => 0;
 
 export const sysSyncfs: SyscallFn = (t, a) => (fdTable(t).get(a.int(0)) ? 0 : -EBADF);
 
+/** truncate(2): do_sys_truncate checks "EINVAL The argument length is negative" before the path. */
 export const sysTruncate: SyscallFn = (t, a) => {
+  if (a.s64(1) < 0) return -EINVAL;
   const path = copyInPath(t, a.ptr(0));
   if (typeof path === "number") return path;
   return vfs.truncate(vtask(t), path, a.s64(1));

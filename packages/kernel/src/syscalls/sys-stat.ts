@@ -83,7 +83,46 @@ function statAt(t: Task, dirfd: number, pathAddr: number, flags: number, out: nu
 export const sysStat: SyscallFn = (t, a) => statAt(t, AT_FDCWD, a.ptr(0), 0, a.ptr(1));
 export const sysLstat: SyscallFn = (t, a) =>
   statAt(t, AT_FDCWD, a.ptr(0), AT_SYMLINK_NOFOLLOW, a.ptr(1));
-export const sysNewfstatat: SyscallFn = (t, a) => statAt(t, a.int(0), a.ptr(1), a.int(3), a.ptr(2));
+/** The flags vfs_statx accepts; newfstatat(2) "EINVAL Invalid flag specified in flags". */
+const STATAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE;
+
+/**
+ * newfstatat(2), in vfs_fstatat's order (Linux 6.18): with AT_EMPTY_PATH
+ * a NULL or empty path on a real fd is fstat(fd), whatever the other
+ * flags; otherwise bad flags are EINVAL before the path's own errors
+ * (EFAULT, ENAMETOOLONG) are reported.
+ */
+export const sysNewfstatat: SyscallFn = (t, a) => {
+  const dirfd = a.int(0);
+  const pathAddr = a.ptr(1);
+  const out = a.ptr(2);
+  const flags = a.int(3);
+  let path: string | number;
+  if (flags & AT_EMPTY_PATH) {
+    // getname_maybe_null: NULL, or a first byte of NUL, means no path.
+    const first = new Uint8Array(1);
+    path =
+      pathAddr === 0
+        ? ""
+        : mem(t).copyIn(pathAddr, first) < 0
+          ? -EFAULT
+          : first[0] === 0
+            ? ""
+            : copyInPath(t, pathAddr);
+    if (path === "" && dirfd >= 0) {
+      const st = vfs.fstat(vtask(t), dirfd);
+      if (typeof st === "number") return st;
+      return copyOutStat(t, out, st);
+    }
+  } else {
+    path = copyInPath(t, pathAddr);
+  }
+  if (flags & ~STATAT_FLAGS) return -EINVAL;
+  if (typeof path === "number") return path;
+  const st = vfs.fstatat(vtask(t), dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH));
+  if (typeof st === "number") return st;
+  return copyOutStat(t, out, st);
+};
 
 export const sysFstat: SyscallFn = (t, a) => {
   const st = vfs.fstat(vtask(t), a.int(0));

@@ -14,6 +14,7 @@
  * Inspired by gVisor's pkg/sentry/kernel/syscalls.go and task_syscall.go.
  */
 import {
+  REG_RAX,
   type Registers,
   regBig,
   regI32,
@@ -21,6 +22,7 @@ import {
   regU32,
   regU64,
   SYSCALL_ARG_REGS,
+  setRegBig,
 } from "@tsvisor/platform";
 import type { Task } from "../task.js";
 import type { Waitable, WakeReason } from "../waiter.js";
@@ -113,6 +115,20 @@ export function block(on: Waitable | readonly Waitable[], opts: BlockOptions = {
     interruptible: opts.interruptible ?? true,
     resume: opts.resume,
   };
+}
+
+/**
+ * Finishes a syscall of `t` whose result a double cannot hold exactly
+ * (above 2^53, e.g. an lseek(2) offset near MAX_LFS_FILESIZE): writes `v`
+ * to rax itself and marks rax as set, so the dispatcher leaves it alone.
+ * Returns `v` rounded to a number, for the handler to return.
+ *
+ * Preconditions: called from a handler on behalf of `t`, as its last act.
+ */
+export function resultU64(t: Task, v: bigint): number {
+  setRegBig(t.ctx.regs, REG_RAX, BigInt.asUintN(64, v));
+  t.raxRestored = true;
+  return Number(v);
 }
 
 /** True when a handler result is a Block rather than a number. */
