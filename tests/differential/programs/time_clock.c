@@ -18,13 +18,15 @@ int main(void) {
   EXPECT("realtime after 2020", a.tv_sec > 1577836800);
   struct timeval tv;
   OK("gettimeofday", gettimeofday(&tv, NULL));
-  EXPECT("gettimeofday close to realtime", tv.tv_sec - a.tv_sec >= 0 && tv.tv_sec - a.tv_sec <= 2);
+  /* "Close" allows for a loaded machine stalling the process between the
+     calls (seconds at CI load 15); it still catches ms-for-s mix-ups. */
+  EXPECT("gettimeofday close to realtime", tv.tv_sec - a.tv_sec >= 0 && tv.tv_sec - a.tv_sec <= 10);
   time_t t = time(NULL);
   /* time() reads the coarse realtime clock (updated once per tick), so just
      after a second boundary it can still show the previous second while
      clock_gettime(CLOCK_REALTIME) already shows the new one. */
-  EXPECT("time close", t - a.tv_sec >= -1 && t - a.tv_sec <= 2);
-  EXPECT("raw time syscall", labs(syscall(SYS_time, NULL) - t) <= 2);
+  EXPECT("time close", t - a.tv_sec >= -1 && t - a.tv_sec <= 10);
+  EXPECT("raw time syscall", labs(syscall(SYS_time, NULL) - t) <= 10);
   OK("BOOTTIME", clock_gettime(CLOCK_BOOTTIME, &a));
   OK("MONOTONIC_RAW", clock_gettime(CLOCK_MONOTONIC_RAW, &a));
   OK("MONOTONIC_COARSE", clock_gettime(CLOCK_MONOTONIC_COARSE, &a));

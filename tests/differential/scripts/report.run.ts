@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { it } from "vitest";
 import { busyboxCases } from "../test/busybox-cases.js";
 import { elfCases } from "../test/elf-cases.js";
+import { realProgramCases } from "../test/programs-cases.js";
 import {
   type DiffCase,
   PASSING_JSON,
@@ -61,9 +62,12 @@ it("report", async () => {
   const only = process.env.DIFF_REPORT_ONLY ?? "";
   const wanted = process.env.DIFF_REPORT_PLATFORM ?? "";
   const onlyRe = new RegExp(only);
-  const cases: DiffCase[] = [...programCases(), ...busyboxCases(), ...elfCases()].filter((c) =>
-    onlyRe.test(c.id),
-  );
+  const cases: DiffCase[] = [
+    ...programCases(),
+    ...busyboxCases(),
+    ...elfCases(),
+    ...realProgramCases(),
+  ].filter((c) => onlyRe.test(c.id));
   await mapLimit(cases, 2, (c) => c.prepare());
   const statuses = await Promise.all(
     PLATFORM_NAMES.filter((p) => wanted === "" || p === wanted).map(probePlatform),
