@@ -6,6 +6,8 @@
  * Every handler runs on behalf of the calling task `t`.
  */
 import {
+  SI_KERNEL,
+  SIGILL,
   EAGAIN,
   EFAULT,
   EINTR,
@@ -36,7 +38,14 @@ import {
   UNBLOCKABLE,
 } from "../signals.js";
 import type { Task } from "../task.js";
-import { altStackFlags, isIgnored, sendToGroup, sendToTask, sigreturn } from "../task-signals.js";
+import {
+  altStackFlags,
+  forceSignal,
+  isIgnored,
+  sendToGroup,
+  sendToTask,
+  sigreturn,
+} from "../task-signals.js";
 import type { ThreadGroup } from "../thread-group.js";
 import { readTimespecMs } from "../futex.js";
 import { block, type Block, monotonicMs, type SyscallArgs } from "./syscall.js";
@@ -172,6 +181,19 @@ export function sysSigaltstack(t: Task, a: SyscallArgs): number {
   }
   if (next !== null) t.altStack = next;
   return 0;
+}
+
+/** uretprobe's x86-64 number (Linux 6.11+; not in every libc's headers yet). */
+export const SYS_uretprobe = 335;
+
+/**
+ * uretprobe (Linux 6.11+): only the uprobes return trampoline may call it;
+ * for any other caller Linux does "force_sig(SIGILL); return -1". tsvisor
+ * has no uprobes, so every caller is outside a trampoline.
+ */
+export function sysUretprobe(t: Task): number {
+  forceSignal(t.kernel, t, newSigInfo(SIGILL, SI_KERNEL));
+  return -EPERM;
 }
 
 /** rt_sigreturn(2). */

@@ -73,6 +73,8 @@ import {
   sysRtSigprocmask,
   sysRtSigqueueinfo,
   sysRtSigreturn,
+  sysUretprobe,
+  SYS_uretprobe,
   sysRtSigsuspend,
   sysRtSigtimedwait,
   sysRtTgsigqueueinfo,
@@ -162,7 +164,11 @@ const U = (name: string, note: string, errno = ENOSYS): SyscallEntry =>
 /** The kernel core's syscalls (everything but the file-system families). */
 export const coreSyscalls: readonly SyscallEntry[] = [
   // Memory.
-  P("mmap", sysMmap, "File mappings need the file system's mappable files."),
+  P(
+    "mmap",
+    sysMmap,
+    "MAP_FIXED below mmap_min_addr (64 KiB) is EPERM even for root: the platforms cannot map page 0.",
+  ),
   S("munmap", sysMunmap),
   S("mprotect", sysMprotect),
   S("mremap", sysMremap),
@@ -174,6 +180,8 @@ export const coreSyscalls: readonly SyscallEntry[] = [
   S("rt_sigaction", sysRtSigaction),
   S("rt_sigprocmask", sysRtSigprocmask),
   S("rt_sigreturn", sysRtSigreturn),
+  // Not in SYSCALL_NAMES (abi lists the classic table): numbered directly.
+  supported(SYS_uretprobe, "uretprobe", sysUretprobe),
   S("sigaltstack", sysSigaltstack),
   S("kill", sysKill),
   S("tgkill", sysTgkill),
