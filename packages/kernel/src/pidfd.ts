@@ -6,7 +6,7 @@
  * Inspired by Linux's kernel/pid.c (pidfd_fops).
  */
 import { POLLIN, POLLRDNORM } from "@tsvisor/abi";
-import { FileDescription, type StatData, type Waitable } from "@tsvisor/vfs";
+import { blankStat, FileDescription, type StatData, type Waitable } from "@tsvisor/vfs";
 import type { ThreadGroup } from "./thread-group.js";
 
 /** An open pidfd. Invariant: `tg` is the process it was opened for (possibly reaped since). */
@@ -42,21 +42,6 @@ export class PidFd extends FileDescription {
   }
 
   override stat(): StatData | number {
-    const t = { sec: 0, nsec: 0 };
-    return {
-      dev: 0,
-      ino: this.tg.tgid,
-      mode: 0o600,
-      nlink: 1,
-      uid: 0,
-      gid: 0,
-      rdev: 0,
-      size: 0,
-      blksize: 4096,
-      blocks: 0,
-      atime: t,
-      mtime: t,
-      ctime: t,
-    };
+    return blankStat({ dev: 0, ino: this.tg.tgid, mode: 0o600 });
   }
 }

@@ -38,6 +38,7 @@ import {
   S_IFIFO,
 } from "@tsvisor/abi";
 import {
+  blankStat,
   FileDescription,
   type Inode,
   type Location,
@@ -240,22 +241,15 @@ export class PipeFile extends FileDescription {
 
   override stat(): StatData {
     if (this.location) return this.location.inode.stat(); // a FIFO: its inode
-    const t = this.pipe.created;
-    return {
+    const p = this.pipe;
+    return blankStat({
       dev: PIPEFS_DEV,
-      ino: this.pipe.ino,
+      ino: p.ino,
       mode: S_IFIFO | 0o600,
-      nlink: 1,
-      uid: this.pipe.uid,
-      gid: this.pipe.gid,
-      rdev: 0,
-      size: 0,
-      blksize: 4096,
-      blocks: 0,
-      atime: t,
-      mtime: t,
-      ctime: t,
-    };
+      uid: p.uid,
+      gid: p.gid,
+      time: p.created,
+    });
   }
 
   /** pipe_poll(): readable with data or at EOF (POLLHUP); writable with room; POLLERR without readers. */

@@ -22,7 +22,7 @@ import {
   SOCK_SEQPACKET,
   SOCK_STREAM,
 } from "@tsvisor/abi";
-import { FileDescription, type StatData, type Waitable, WaitQueue } from "@tsvisor/vfs";
+import { blankStat, FileDescription, type StatData, type Waitable, WaitQueue } from "@tsvisor/vfs";
 
 /** One queued message (a stream write keeps its boundary only for SCM_RIGHTS). */
 export interface UnixMessage {
@@ -91,22 +91,7 @@ export class UnixSocket extends FileDescription {
   }
 
   override stat(): StatData | number {
-    const t = { sec: 0, nsec: 0 };
-    return {
-      dev: 8,
-      ino: this.ino,
-      mode: 0o140777,
-      nlink: 1,
-      uid: 0,
-      gid: 0,
-      rdev: 0,
-      size: 0,
-      blksize: 4096,
-      blocks: 0,
-      atime: t,
-      mtime: t,
-      ctime: t,
-    };
+    return blankStat({ dev: 8, ino: this.ino, mode: 0o140777 });
   }
 
   override readiness(mask: number): number {

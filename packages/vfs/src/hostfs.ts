@@ -19,6 +19,7 @@
 
 import * as fs from "node:fs";
 import {
+  blankStat,
   type DirEntry,
   FileSystem,
   type FsCreds,
@@ -163,22 +164,7 @@ export class HostInode extends Inode {
       };
     } catch {
       // The host file vanished under us: report what we know.
-      const z = { sec: 0, nsec: 0 };
-      return {
-        dev: this.fs.dev,
-        ino: this.hostIno,
-        mode: this.type,
-        nlink: 0,
-        uid: 0,
-        gid: 0,
-        rdev: 0,
-        size: 0,
-        blksize: 4096,
-        blocks: 0,
-        atime: z,
-        mtime: z,
-        ctime: z,
-      };
+      return blankStat({ dev: this.fs.dev, ino: this.hostIno, mode: this.type, nlink: 0 });
     }
   }
 

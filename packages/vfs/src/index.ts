@@ -48,6 +48,7 @@ export { FsContext } from "./fs-context.js";
 export { O_LARGEFILE as KERNEL_O_LARGEFILE } from "./linux.js";
 export { HostFs, HostInode, hostErrno } from "./hostfs.js";
 export {
+  blankStat,
   FileSystem,
   Inode,
   makedev,

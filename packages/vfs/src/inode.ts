@@ -64,6 +64,39 @@ export interface StatData {
 }
 
 /**
+ * The stat record of a file with no file-system data behind it (a socket,
+ * a pipe, a pidfd, a host file that vanished): size 0, no blocks, one link
+ * unless `nlink` says otherwise, owned by `uid`/`gid` (default root), all
+ * three times `time` (default the epoch), no device number.
+ */
+export function blankStat(o: {
+  dev: number;
+  ino: number;
+  mode: number;
+  nlink?: number;
+  uid?: number;
+  gid?: number;
+  time?: Timespec;
+}): StatData {
+  const t = o.time ?? { sec: 0, nsec: 0 };
+  return {
+    dev: o.dev,
+    ino: o.ino,
+    mode: o.mode,
+    nlink: o.nlink ?? 1,
+    uid: o.uid ?? 0,
+    gid: o.gid ?? 0,
+    rdev: 0,
+    size: 0,
+    blksize: 4096,
+    blocks: 0,
+    atime: { ...t },
+    mtime: { ...t },
+    ctime: { ...t },
+  };
+}
+
+/**
  * The identity a file-system operation runs with: Linux's fsuid/fsgid and
  * supplementary groups (for access(2) the real ids instead).
  */

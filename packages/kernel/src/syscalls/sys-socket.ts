@@ -136,22 +136,7 @@ export class UnixSocket extends vfs.FileDescription {
   }
 
   override stat(): vfs.StatData {
-    const z = { sec: 0, nsec: 0 };
-    return {
-      dev: 8,
-      ino: 1,
-      mode: S_IFSOCK | 0o777,
-      nlink: 1,
-      uid: 0,
-      gid: 0,
-      rdev: 0,
-      size: 0,
-      blksize: 4096,
-      blocks: 0,
-      atime: z,
-      mtime: z,
-      ctime: z,
-    };
+    return vfs.blankStat({ dev: 8, ino: 1, mode: S_IFSOCK | 0o777 });
   }
 
   protected override release(): void {
