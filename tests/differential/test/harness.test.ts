@@ -29,6 +29,21 @@ describe("harness", () => {
     expect(failLines("x: ok\ny: FAIL ret=-1\nFAILURES are fine\n")).toEqual(["y: FAIL ret=-1"]);
   });
 
+  it("starts runs with only fds 0-2 open and default signal dispositions", async () => {
+    const r = await runNative(
+      [
+        "/bin/sh",
+        "-c",
+        "ls /proc/self/fd | sort -n | tr '\\n' ' '; echo; grep -E '^Sig(Blk|Ign):' /proc/self/status",
+      ],
+      { cwd: "/", timeoutMs: 10_000 },
+    );
+    // fd 3 is ls's own directory fd.
+    expect(r.stdout).toMatch(/^0 1 2 3 \n/);
+    expect(r.stdout).toMatch(/^SigBlk:\t0{16}$/m);
+    expect(r.stdout).toMatch(/^SigIgn:\t0{16}$/m);
+  });
+
   it("reports signals as 128 + N and feeds stdin", async () => {
     const killed = await runNative(["/bin/sh", "-c", "kill -SEGV $$"], {
       cwd: "/",
@@ -42,9 +57,11 @@ describe("harness", () => {
   });
 
   it("times out and kills the whole session", async () => {
+    // 2 s, not less: on a loaded CI machine (load 15) sh may not even have
+    // printed the background pid within a few hundred milliseconds.
     const r = await runNative(["/bin/sh", "-c", "sleep 30 & echo $!; sleep 30"], {
       cwd: "/",
-      timeoutMs: 300,
+      timeoutMs: 2000,
     });
     expect(r.timedOut).toBe(true);
     expect(r.status).toBe(-1);
