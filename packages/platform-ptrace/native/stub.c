@@ -193,11 +193,16 @@ STUBH static void stub_handler(int sig, struct ksiginfo *si, struct kucontext *u
     c->fp_off = (unsigned long)m->fpstate - (unsigned long)slot;
 
     __atomic_store_n(&c->state, SYSTRAP_TRAPPED, __ATOMIC_SEQ_CST);
-    __atomic_add_fetch(&g->seq, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&c->sentry_sleeping, __ATOMIC_SEQ_CST))
         hsys(__NR_futex, (long)&c->state, 1 /* FUTEX_WAKE */, 1, 0);
-    if (__atomic_load_n(&g->any_waiting, __ATOMIC_SEQ_CST))
+    /* seq is bumped only for a Sentry in waitAny: it sets any_waiting before
+       its last scan of the slots, so a handler that read 0 here stored
+       TRAPPED before that scan (all seq_cst) and is seen by it. Skipping the
+       bump keeps a shared cache line out of the synchronous switch path. */
+    if (__atomic_load_n(&g->any_waiting, __ATOMIC_SEQ_CST)) {
+        __atomic_add_fetch(&g->seq, 1, __ATOMIC_SEQ_CST);
         hsys(__NR_futex, (long)&g->seq, 1 /* FUTEX_WAKE */, 1, 0);
+    }
 
     unsigned long t0 = rdtsc();
     while (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != SYSTRAP_RUN) {

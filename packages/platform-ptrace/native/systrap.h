@@ -40,7 +40,7 @@ enum {
 };
 
 struct systrap_globals {
-    unsigned int seq;          /* bumped at every trap; futex for waitAny */
+    unsigned int seq;          /* bumped by a trap while any_waiting; futex for waitAny */
     unsigned int any_waiting;  /* the Sentry sleeps on seq */
     unsigned long spin_cycles; /* how long a handler spins before sleeping (TSC) */
     unsigned long fsgsbase;    /* the CPU and kernel allow rd/wrfsbase */

@@ -82,6 +82,8 @@ type RunState = "stopped" | "running";
 export class PtraceContext implements Context {
   readonly regs: Uint32Array = newRegisters();
   private readonly out = new Float64Array(4);
+  /** Native switch record id, or -1 before the first systrap switch. */
+  private prepared = -1;
   private readonly threads = new Map<PtraceAddressSpace, StubThread>();
   private readonly fpBuf: Uint8Array;
   /** Thread holding the live FP state; null when `fpBuf` holds it. */
@@ -113,6 +115,20 @@ export class PtraceContext implements Context {
       this.regs[2 * i + 1] = t[2 * i + 1]!;
     }
     this.regs[2 * REG_EFLAGS] = 0x202;
+  }
+
+  /** This context's native switch record (see PtraceNative.trapPrepare), made on first use. */
+  private preparedId(): number {
+    if (this.prepared < 0) {
+      this.prepared = this.host.native.trapPrepare(
+        this.regs,
+        this.out,
+        this.host.spinNs,
+        this.host.pin,
+        this.host.controlBase,
+      );
+    }
+    return this.prepared;
   }
 
   /** The stub thread for `as`, created on first use; the FP state is moved to it. */
@@ -202,17 +218,7 @@ export class PtraceContext implements Context {
     const t = this.bind(pas);
     const kind =
       t.slot >= 0
-        ? this.host.native.trapSwitch(
-            t.ctl,
-            pas.pid,
-            t.tid,
-            this.regs,
-            timeoutMs,
-            this.out,
-            this.host.spinNs,
-            this.host.pin,
-            this.host.controlBase,
-          )
+        ? this.host.native.trapSwitchPrepared(this.preparedId(), t.ctl, pas.pid, t.tid, timeoutMs)
         : this.host.native.sysemu(pas.pid, t.tid, this.regs, timeoutMs, this.out, this.host.pin);
     return this.finish(kind);
   }
@@ -397,6 +403,8 @@ export class PtraceContext implements Context {
       this.state = "stopped";
     }
     this.released = true;
+    if (this.prepared >= 0) this.host.native.trapUnprepare(this.prepared);
+    this.prepared = -1;
     for (const [as, t] of this.threads) as.endThread(t);
     this.threads.clear();
     this.fpThread = null;

@@ -69,6 +69,20 @@ export interface PtraceNative extends MemfdNative {
     pin: number,
     globals: number,
   ): number;
+  /**
+   * Keeps a context's unchanging switch arguments natively; returns the id
+   * trapSwitchPrepared takes. The arrays must live until trapUnprepare(id).
+   */
+  trapPrepare(
+    regs: Uint32Array,
+    out: Float64Array,
+    spinNs: number,
+    pin: number,
+    globals: number,
+  ): number;
+  trapUnprepare(id: number): void;
+  /** trapSwitch with a prepared context's regs, out, spin, pin and globals. */
+  trapSwitchPrepared(id: number, ctl: number, pid: number, tid: number, timeoutMs: number): number;
   trapResume(ctl: number, regs: Uint32Array): void;
   /** TSC cycles per ns, to turn the adaptive spin budget into stub cycles. */
   trapInit(cyclesPerNs: number): void;
