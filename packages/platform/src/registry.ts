@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { PlatformProvider } from "./platform.js";
 
 /** Thrown when a platform cannot be loaded or cannot run here; `message` is one user-facing line. */
@@ -56,9 +57,15 @@ export async function loadPlatform(
     mod = (await importer(spec)) as typeof mod;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+    const missingFile = spec.startsWith("file:") && !existsSync(fileURLToPath(spec));
+    if (
+      (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
+      (missingFile || !spec.startsWith("file:"))
+    ) {
       throw new PlatformUnavailableError(
-        `platform "${nameOrPath}" not found: install ${spec} (e.g. pnpm add ${spec}) or pass a module path`,
+        missingFile
+          ? `platform module ${fileURLToPath(spec)} not found: check the path`
+          : `platform "${nameOrPath}" not found: install ${spec} (e.g. pnpm add ${spec}) or pass a module path`,
       );
     }
     throw new PlatformUnavailableError(

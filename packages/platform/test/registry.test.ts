@@ -59,6 +59,10 @@ describe("loadPlatform", () => {
     await expect(loadPlatform("nope", missing)).rejects.toThrow(
       /platform "nope" not found: install @tsvisor\/platform-nope/,
     );
+    // A module path that does not exist names the path, not a package to install.
+    await expect(loadPlatform("/nonexistent/tsvisor-platform.js")).rejects.toThrow(
+      "platform module /nonexistent/tsvisor-platform.js not found: check the path",
+    );
     await expect(loadPlatform("x", async () => ({ default: { name: "x" } }))).rejects.toThrow(
       /is not a tsvisor platform/,
     );
