@@ -5,12 +5,8 @@
  * the outputs must be identical. Ends by calling uretprobe outside a
  * trampoline, which Linux answers with SIGILL.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createSandbox } from "@tsvisor/kernel";
-import { availablePlatforms, compileC, runNative, testRoot } from "./helpers.js";
+import { availablePlatforms, compileC, runInSandbox, runNative } from "./helpers.js";
 
 const platforms = await availablePlatforms();
 
@@ -89,32 +85,6 @@ int main(void) {
 }
 `;
 
-async function runUnder(
-  p: (typeof platforms)[number],
-  argv: string[],
-): Promise<{ stdout: string; stderr: string; status: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "tsvisor-errno-order-"));
-  const outPath = join(dir, "out");
-  const errPath = join(dir, "err");
-  const out = openSync(outPath, "w");
-  const err = openSync(errPath, "w");
-  const platform = p.create();
-  try {
-    const k = createSandbox({ platform, root: testRoot() });
-    const r = await k.run(argv, { env: [], stdio: [0, out, err] });
-    return {
-      stdout: readFileSync(outPath, "latin1"),
-      stderr: readFileSync(errPath, "latin1"),
-      status: r.status ?? 128 + (r.signal ?? 0),
-    };
-  } finally {
-    closeSync(out);
-    closeSync(err);
-    platform.release();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe.each(platforms.map((p) => ({ name: p.name, p })))("errno order on $name", ({ p }) => {
   it("matches Linux: check order, partial copies, huge offsets, uretprobe's SIGILL", async () => {
     const bin = compileC("errno-order", SOURCE);
@@ -123,7 +93,7 @@ describe.each(platforms.map((p) => ({ name: p.name, p })))("errno order on $name
     expect(native.status).toBe(128 + 4);
     expect(native.stdout).toMatch(/^read\(fd, straddle, 64\) += 3 $/m);
     expect(native.stdout).toMatch(/\nuretprobe\n$/);
-    const ours = await runUnder(p, [bin]);
+    const ours = await runInSandbox(p, [bin]);
     expect(ours.stderr).toBe("");
     expect(ours.stdout.split("\n")).toEqual(native.stdout.split("\n"));
     expect(ours.status).toBe(native.status);

@@ -3,54 +3,12 @@
  * as real programs use them (ls, cat, sort, wc, cp, mv, rm, mkdir, find,
  * pipes through sh).
  */
-import {
-  closeSync,
-  rmSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createSandbox } from "@tsvisor/kernel";
-import { availablePlatforms, runNative, testRoot } from "./helpers.js";
+import { availablePlatforms, runInSandbox, runNative } from "./helpers.js";
 
 const BUSYBOX = "/bin/busybox";
 const platforms = existsSync(BUSYBOX) ? await availablePlatforms() : [];
-
-async function runUnder(
-  p: (typeof platforms)[number],
-  argv: string[],
-  stdin?: string,
-): Promise<{ stdout: string; stderr: string; status: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "tsvisor-bb-"));
-  const outPath = join(dir, "out");
-  const errPath = join(dir, "err");
-  const inPath = join(dir, "in");
-  writeFileSync(inPath, stdin ?? "");
-  const inp = openSync(inPath, "r");
-  const out = openSync(outPath, "w");
-  const err = openSync(errPath, "w");
-  const platform = p.create();
-  try {
-    const k = createSandbox({ platform, root: testRoot() });
-    const r = await k.run(argv, { env: ["PATH=/bin:/usr/bin"], stdio: [inp, out, err] });
-    return {
-      stdout: readFileSync(outPath, "latin1"),
-      stderr: readFileSync(errPath, "latin1"),
-      status: r.status ?? 128 + (r.signal ?? 0),
-    };
-  } finally {
-    closeSync(inp);
-    closeSync(out);
-    closeSync(err);
-    platform.release();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** `busybox sh -c SCRIPT`, where every tool is named as `busybox TOOL` (no /proc/self/exe needed). */
 function sh(script: string): string[] {
@@ -87,7 +45,7 @@ const cases: { name: string; argv: string[] }[] = [
 describe.each(platforms.map((p) => ({ name: p.name, p })))("busybox on $name", ({ p }) => {
   it.each(cases)("$name", async ({ argv }) => {
     const native = runNative(argv, { PATH: "/bin:/usr/bin" });
-    const ours = await runUnder(p, argv);
+    const ours = await runInSandbox(p, argv, { env: ["PATH=/bin:/usr/bin"], stdin: "" });
     expect(ours.stdout).toBe(native.stdout);
     expect(ours.stderr).toBe(native.stderr);
     expect(ours.status).toBe(native.status);

@@ -3,12 +3,8 @@
  * under tsvisor (stdout to a host file through the stdio passthrough); the
  * outputs must be identical, errnos included. Linux is the oracle.
  */
-import { closeSync, rmSync, mkdtempSync, openSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createSandbox } from "@tsvisor/kernel";
-import { availablePlatforms, compileC, runNative, testRoot } from "./helpers.js";
+import { availablePlatforms, compileC, runInSandbox, runNative } from "./helpers.js";
 
 const platforms = await availablePlatforms();
 
@@ -248,38 +244,12 @@ int main(void) {
 }
 `;
 
-async function runUnder(
-  p: (typeof platforms)[number],
-  argv: string[],
-): Promise<{ stdout: string; stderr: string; status: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "tsvisor-files-e2e-"));
-  const outPath = join(dir, "out");
-  const errPath = join(dir, "err");
-  const out = openSync(outPath, "w");
-  const err = openSync(errPath, "w");
-  const platform = p.create();
-  try {
-    const k = createSandbox({ platform, root: testRoot() });
-    const r = await k.run(argv, { env: [], stdio: [0, out, err] });
-    return {
-      stdout: readFileSync(outPath, "latin1"),
-      stderr: readFileSync(errPath, "latin1"),
-      status: r.status ?? 128 + (r.signal ?? 0),
-    };
-  } finally {
-    closeSync(out);
-    closeSync(err);
-    platform.release();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe.each(platforms.map((p) => ({ name: p.name, p })))("file syscalls on $name", ({ p }) => {
   it("match Linux on files, directories, links, pipes, poll, fcntl and their errnos", async () => {
     const bin = compileC("files-e2e", SOURCE);
     const native = runNative([bin]);
     expect(native.status).toBe(0);
-    const ours = await runUnder(p, [bin]);
+    const ours = await runInSandbox(p, [bin]);
     expect(ours.stderr).toBe("");
     expect(ours.stdout.split("\n")).toEqual(native.stdout.split("\n"));
     expect(ours.status).toBe(native.status);

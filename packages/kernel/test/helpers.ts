@@ -3,9 +3,10 @@
  * and running a program natively and under tsvisor.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createSandbox } from "@tsvisor/kernel";
 import type { PlatformProvider } from "@tsvisor/platform";
 import { defaultRoot, type SandboxRoot } from "@tsvisor/vfs";
 
@@ -85,4 +86,42 @@ export async function availablePlatforms(): Promise<PlatformProvider[]> {
  */
 export function testRoot(): SandboxRoot {
   return defaultRoot({ volumes: [{ hostPath: dir, sandboxPath: dir, readOnly: true }] });
+}
+
+/**
+ * Runs argv in a fresh sandbox on a new platform instance from `p` (released
+ * after), stdout/stderr captured through files. stdin: a string is fed from
+ * a file; undefined passes this process's fd 0.
+ */
+export async function runInSandbox(
+  p: PlatformProvider,
+  argv: string[],
+  opts: { env?: string[]; stdin?: string } = {},
+): Promise<{ stdout: string; stderr: string; status: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "tsvisor-run-"));
+  const outPath = join(dir, "out");
+  const errPath = join(dir, "err");
+  let inp = 0;
+  if (opts.stdin !== undefined) {
+    writeFileSync(join(dir, "in"), opts.stdin);
+    inp = openSync(join(dir, "in"), "r");
+  }
+  const out = openSync(outPath, "w");
+  const err = openSync(errPath, "w");
+  const platform = p.create();
+  try {
+    const k = createSandbox({ platform, root: testRoot() });
+    const r = await k.run(argv, { env: opts.env ?? [], stdio: [inp, out, err] });
+    return {
+      stdout: readFileSync(outPath, "latin1"),
+      stderr: readFileSync(errPath, "latin1"),
+      status: r.status ?? 128 + (r.signal ?? 0),
+    };
+  } finally {
+    if (inp !== 0) closeSync(inp);
+    closeSync(out);
+    closeSync(err);
+    platform.release();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
