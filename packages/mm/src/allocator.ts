@@ -66,7 +66,9 @@ export class MemoryFileAllocator {
   private maxFreeLen = 0;
   /**
    * The shared objects (page caches) of files mapped MAP_SHARED, one per
-   * Mappable, so that every MM sharing a file shares its pages.
+   * Mappable, so that every MM sharing a file shares its pages. Internal to
+   * mm (SharedObject keeps it in step).
+   * @internal
    */
   readonly fileObjects = new Map<Mappable, SharedObject>();
 
