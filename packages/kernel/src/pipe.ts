@@ -28,6 +28,7 @@ import {
   O_ACCMODE,
   O_NONBLOCK,
   O_RDONLY,
+  O_TRUNC,
   O_WRONLY,
   POLLERR,
   POLLHUP,
@@ -226,6 +227,19 @@ export class PipeFile extends FileDescription {
 
   override lseek(_offset: number, _whence: number): number {
     return -29; // ESPIPE
+  }
+
+  /**
+   * An open of /proc/PID/fd/N (or /dev/fd/N) naming this end: a new open
+   * file description on the same pipe, its end chosen by the new access
+   * mode (O_RDONLY a read end, O_WRONLY a write end, O_RDWR both), so the
+   * reader and writer counts — and with them EOF and EPIPE — include it.
+   * Linux opens a pipe's inode with fifo_open(), which for pipefs (unlike a
+   * named FIFO, fifo(7)) neither waits for a peer nor fails a non-blocking
+   * write-only open with ENXIO.
+   */
+  override reopen(flags: number): PipeFile | number {
+    return new PipeFile(this.pipe, flags & ~O_TRUNC, null, `pipe:[${this.pipe.ino}]`);
   }
 
   override read(dst: Uint8Array): number {

@@ -20,7 +20,9 @@ import {
   FileSystem,
   type FsCreds,
   Inode,
+  type Location,
   modeToDirentType,
+  OpenFileInode,
   pathOf,
   type SetAttr,
   type StatData,
@@ -35,7 +37,12 @@ import type { ThreadGroup } from "./thread-group.js";
 type ProcKind =
   | { readonly kind: "dir"; list: () => string[]; child: (name: string) => ProcNode | null }
   | { readonly kind: "file"; content: () => string | Uint8Array | number }
-  | { readonly kind: "link"; target: () => string | number };
+  | {
+      readonly kind: "link";
+      target: () => string | number;
+      /** For a magic link that jumps (fd/N): see Inode.magicJump. */
+      jump?: (at: Location) => Location | number | null;
+    };
 
 /** The proc file system of one kernel. */
 export class ProcFs extends FileSystem {
@@ -136,6 +143,11 @@ export class ProcNode extends Inode {
     return this.impl.target();
   }
 
+  override magicJump(at: Location): Location | number | null {
+    if (this.impl.kind !== "link" || this.impl.jump === undefined) return null;
+    return this.impl.jump(at);
+  }
+
   override read(offset: number, dst: Uint8Array): number {
     if (this.impl.kind !== "file") return -EINVAL;
     const c = this.impl.content();
@@ -187,7 +199,10 @@ function dir(
 }
 
 const file = (content: () => string | Uint8Array | number): ProcKind => ({ kind: "file", content });
-const link = (target: () => string | number): ProcKind => ({ kind: "link", target });
+const link = (
+  target: () => string | number,
+  jump?: (at: Location) => Location | number | null,
+): ProcKind => (jump === undefined ? { kind: "link", target } : { kind: "link", target, jump });
 
 function hostFile(path: string): () => string | number {
   return () => {
@@ -669,15 +684,27 @@ function pidDir(parent: ProcNode, name: string, tg: ThreadGroup, thread: Task | 
               if (t === null || t === undefined || f === undefined) return null;
               return q.sub(
                 n,
-                link(() => {
-                  const g = t.fdTable.get(Number(n));
-                  if (g === undefined) return -ENOENT;
-                  if (g.location !== null) {
-                    const path = pathOf(t as unknown as VfsTask, g.location);
-                    if (typeof path === "string") return path;
-                  }
-                  return g.path;
-                }),
+                link(
+                  () => {
+                    const g = t.fdTable.get(Number(n));
+                    if (g === undefined) return -ENOENT;
+                    if (g.location !== null) {
+                      const path = pathOf(t as unknown as VfsTask, g.location);
+                      if (typeof path === "string") return path;
+                    }
+                    return g.path;
+                  },
+                  // proc(5): "opening the file ... opens the same file as the
+                  // fd refers to" — checked again at the follow: the fd may
+                  // have been closed (ENOENT) or reused since the lookup.
+                  (at) => {
+                    if (t.state.kind === "exited") return -ENOENT;
+                    const g = t.fdTable.get(Number(n));
+                    if (g === undefined) return -ENOENT;
+                    if (g.location !== null) return g.location;
+                    return { mount: at.mount, inode: new OpenFileInode(at.inode.fs, g) };
+                  },
+                ),
                 0o700,
               );
             },

@@ -20,6 +20,9 @@ import {
   ENOSPC,
   ENXIO,
   ESPIPE,
+  O_ACCMODE,
+  O_APPEND,
+  O_TRUNC,
   POLLIN,
   POLLOUT,
   POLLRDNORM,
@@ -237,6 +240,39 @@ export class HostFdFile extends FileDescription {
 
   override lseek(_offset: number, _whence: number): number {
     return -ESPIPE;
+  }
+
+  /**
+   * An open of /proc/PID/fd/N (/dev/stdin...) naming this host stream: the
+   * host reopens its own /proc/self/fd link with the new access mode, so
+   * the result is what Linux gives (a new description of the same file, a
+   * pipe's other end, or the host's errno). open(2): "ENXIO ... the file is
+   * a UNIX domain socket". A host FIFO is opened O_NONBLOCK so the Sentry
+   * never blocks in open (fifo(7): a write-only open fails with ENXIO
+   * without a reader); reads poll and writes retry anyway.
+   */
+  override reopen(flags: number): FileDescription | number {
+    let st: fs.Stats;
+    try {
+      st = fs.fstatSync(this.hostFd);
+    } catch (e) {
+      return hostErrno(e);
+    }
+    if (st.isSocket()) return -ENXIO;
+    const c = fs.constants;
+    const hostFlags =
+      (flags & O_ACCMODE) |
+      c.O_NOCTTY |
+      (flags & O_APPEND ? c.O_APPEND : 0) |
+      (flags & O_TRUNC && st.isFile() ? c.O_TRUNC : 0) |
+      (st.isFIFO() ? c.O_NONBLOCK : 0);
+    let fd: number;
+    try {
+      fd = fs.openSync(`/proc/self/fd/${this.hostFd}`, hostFlags);
+    } catch (e) {
+      return hostErrno(e);
+    }
+    return new HostFdFile(fd, flags & ~O_TRUNC, this.path, true);
   }
 
   protected override release(): void {

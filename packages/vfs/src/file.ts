@@ -221,6 +221,18 @@ export abstract class FileDescription {
     return -ENOTDIR;
   }
 
+  /**
+   * A new open file description of the same file with `flags` (O_ACCMODE
+   * and status flags), for an open through a /proc/PID/fd/N magic link of
+   * a file with no location (pipes, host streams). open(2): "ENXIO ... the
+   * file is a UNIX domain socket" — and anonymous files (eventfd, epoll...)
+   * cannot be reopened either. `flags` may hold O_TRUNC, which the file
+   * applies if it can; the new description's flags must not keep it.
+   */
+  reopen(_flags: number): FileDescription | number {
+    return -ENXIO;
+  }
+
   /** fstat(2). */
   stat(): StatData | number {
     const i = this.inode;

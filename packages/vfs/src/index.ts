@@ -66,6 +66,7 @@ export type {
   StatData,
   Timespec,
 } from "./inode.js";
+export { OpenFileInode } from "./magic-link.js";
 export { InodeMappable, mappableOf, peekMappable } from "./mappable.js";
 export { Mount, MountNamespace } from "./mount.js";
 export type { Location, MountOptions } from "./mount.js";

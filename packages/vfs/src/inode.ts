@@ -12,6 +12,7 @@
  * struct inode_operations.
  */
 
+import type { Location } from "./mount.js";
 import {
   DT_BLK,
   DT_CHR,
@@ -364,6 +365,19 @@ export abstract class Inode {
   /** Writes file data at `offset`, growing the file; returns the byte count. */
   write(_offset: number, _src: Uint8Array): number {
     return -EINVAL;
+  }
+
+  /**
+   * For a procfs "magic link" (/proc/PID/fd/N): where following it jumps —
+   * the location of the file the fd refers to, or a location whose inode
+   * is an `OpenFileInode` for a file with no location (a pipe, a
+   * host stream) — or an errno. null: not a magic link; follow the text
+   * readlink() returns. `at` is the directory holding the link.
+   * proc(5): "/proc/pid/fd/ ... opening the file ... opens the same file
+   * as the fd refers to."
+   */
+  magicJump(_at: Location): Location | number | null {
+    return null;
   }
 
   /** Prepares the inode to be opened with `flags` (e.g. host files open a host fd). */

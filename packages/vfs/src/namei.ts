@@ -176,6 +176,22 @@ export class Walker {
    * root's mount, under RESOLVE_NO_XDEV.
    */
   linkTarget(dir: Location, link: Inode): string | number {
+    const c = this.mayFollow(dir, link);
+    if (c < 0) return c;
+    const target = link.readlink();
+    if (typeof target === "number") return target;
+    // path_resolution(7): an empty symlink target resolves to ENOENT.
+    if (target === "") return -ENOENT;
+    const rf = this.resolveFlags;
+    if (target.charCodeAt(0) === 0x2f) {
+      if (rf & RESOLVE_BENEATH) return -EXDEV;
+      if (rf & RESOLVE_NO_XDEV && dir.mount !== this.root.mount) return -EXDEV;
+    }
+    return target;
+  }
+
+  /** The symlink budget and the RESOLVE_* checks of following `link` (found in `dir`); see linkTarget. */
+  private mayFollow(dir: Location, link: Inode): number {
     if (++this.links > MAXSYMLINKS) return -ELOOP;
     const rf = this.resolveFlags;
     if (rf & RESOLVE_NO_SYMLINKS) return -ELOOP;
@@ -184,15 +200,22 @@ export class Walker {
       if (rf & RESOLVE_NO_XDEV && dir.mount !== this.root.mount) return -EXDEV;
       if (rf & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) return -EXDEV;
     }
-    const target = link.readlink();
-    if (typeof target === "number") return target;
-    // path_resolution(7): an empty symlink target resolves to ENOENT.
-    if (target === "") return -ENOENT;
-    if (target.charCodeAt(0) === 0x2f) {
-      if (rf & RESOLVE_BENEATH) return -EXDEV;
-      if (rf & RESOLVE_NO_XDEV && dir.mount !== this.root.mount) return -EXDEV;
-    }
-    return target;
+    return 0;
+  }
+
+  /**
+   * Following a magic link that jumps (Linux's nd_jump_link): the file the
+   * link stands for, after the budget and RESOLVE_* checks; null when
+   * `link` is not such a link and its text is to be resolved instead.
+   * readlink(2) still returns the text ("pipe:[N]", a path).
+   */
+  jump(dir: Location, link: Inode): Location | number | null {
+    if (!isMagicLink(dir, link)) return null;
+    const j = link.magicJump(dir);
+    if (j === null) return null;
+    const c = this.mayFollow(dir, link);
+    if (c < 0) return c;
+    return j;
   }
 
   /**
@@ -200,6 +223,8 @@ export class Walker {
    * following further links. Counts against the budget.
    */
   followLink(dir: Location, link: Inode): Location | number {
+    const j = this.jump(dir, link);
+    if (j !== null) return j;
     const target = this.linkTarget(dir, link);
     if (typeof target === "number") return target;
     return this.resolve(dir, target, true);

@@ -77,6 +77,7 @@ import {
 } from "./linux.js";
 import type { Location } from "./mount.js";
 import { inGroup, checkPermission, MAY_EXEC, MAY_READ, MAY_WRITE } from "./permission.js";
+import { OpenFileInode } from "./magic-link.js";
 import { Walker } from "./namei.js";
 
 /** What the VFS needs from the calling task. */
@@ -250,6 +251,29 @@ function makeFile(w: Walker, loc: Location, flags: number, path: string): FileDe
 }
 
 /**
+ * An open through a magic link that jumped to a file with no location (a
+ * pipe, a host stream): the file's own permission check, then a new open
+ * file description of the same file from the old one. O_CREAT and O_EXCL
+ * have nothing to act on; O_TRUNC is left for the file (a host regular
+ * file truncates, a pipe ignores it as Linux's FIFOs do).
+ */
+function reopenFile(
+  t: VfsTask,
+  loc: Location,
+  inode: OpenFileInode,
+  flags: number,
+): FileDescription | number {
+  if (flags & O_PATH) return new PathFile(flags, loc, inode.file.path);
+  const acc = flags & O_ACCMODE;
+  let mask = 0;
+  if (acc !== O_WRONLY) mask |= MAY_READ;
+  if (acc !== O_RDONLY) mask |= MAY_WRITE;
+  const perm = permission(inode, t.creds, mask);
+  if (perm < 0) return perm;
+  return inode.file.reopen((flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC)) | O_LARGEFILE);
+}
+
+/**
  * open(2)/openat(2)/creat(2): resolves and opens a file. Returns a new file
  * description (with one reference, for the caller to install) or an errno.
  */
@@ -301,6 +325,14 @@ export function openat(
       if (flags & O_EXCL) return -EEXIST;
       if (existing.inode.isSymlink) {
         if (flags & O_NOFOLLOW) return -ELOOP;
+        const j = w.jump(p.dir, existing.inode);
+        if (j !== null) {
+          if (typeof j === "number") return j;
+          loc = j;
+          const jp = pw.pathOf(j);
+          fullPath = typeof jp === "string" ? jp : joinPath(pw.pathOf(p.dir), name);
+          break;
+        }
         const target = w.linkTarget(p.dir, existing.inode);
         if (typeof target === "number") return target;
         p = w.walkParent(p.dir, target);
@@ -321,6 +353,7 @@ export function openat(
   }
   const type = loc.inode.fileType;
   if (flags & O_DIRECTORY && type !== S_IFDIR) return -ENOTDIR;
+  if (loc.inode instanceof OpenFileInode) return reopenFile(t, loc, loc.inode, flags);
   // open(2): "O_NOFOLLOW: If the trailing component (i.e., basename) of
   // pathname is a symbolic link, then the open fails, with the error
   // ELOOP" — unless O_PATH, which then opens the link itself.

@@ -580,12 +580,7 @@ ls | sort`),
  * Cases known to differ under tsvisor, with why; they are not in
  * passing.json, and programs.test.ts prints each reason.
  */
-export const KNOWN_GAPS: Readonly<Record<string, string>> = {
-  "prog:bash-procsub":
-    "opening /dev/fd/N, /dev/stdin or /proc/self/fd/N of a pipe (bash's <(...)) fails with ENOENT: " +
-    "procfs fd links are path symlinks (pipe:[N], host:fd0), not magic links that reopen the pipe; " +
-    "needs a pipefs inode per pipe and namei support for links that jump to a Location",
-};
+export const KNOWN_GAPS: Readonly<Record<string, string>> = {};
 
 function cleanTmp(s: ProgramScript): void {
   if (s.writesTmp) rmSync(`${TMP_PREFIX}-${s.name}`, { recursive: true, force: true });
