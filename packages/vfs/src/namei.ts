@@ -6,7 +6,9 @@
  * permission on every directory it passes through, crosses mounts both
  * ways, keeps `..` at the process root, and follows symbolic links — at
  * most {@link MAXSYMLINKS} (40) per resolution, after which it fails with
- * ELOOP.
+ * ELOOP. A procfs magic link that names an open file (/proc/PID/fd/N) is
+ * not resolved as text: following it jumps to that file ({@link Walker.jump},
+ * Linux's nd_jump_link), so /dev/fd/N of a pipe opens the pipe.
  *
  * openat2(2) restricts a walk with RESOLVE_* flags ({@link Walker.resolveFlags}):
  * RESOLVE_NO_XDEV fails any mount crossing with EXDEV, RESOLVE_NO_SYMLINKS

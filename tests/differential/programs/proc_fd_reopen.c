@@ -4,9 +4,11 @@
  * still returns the link text ("pipe:[N]").
  */
 #include "t.h"
+#include <linux/openat2.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static char *fdpath(const char *dir, int fd) {
   static char buf[2][64];
@@ -14,6 +16,11 @@ static char *fdpath(const char *dir, int fd) {
   i ^= 1;
   snprintf(buf[i], sizeof buf[i], "%s/%d", dir, fd);
   return buf[i];
+}
+
+static long o2(const char *p, uint64_t flags, uint64_t resolve) {
+  struct open_how how = {.flags = flags, .mode = 0, .resolve = resolve};
+  return syscall(SYS_openat2, AT_FDCWD, p, &how, sizeof how);
 }
 
 int main(void) {
@@ -106,6 +113,38 @@ int main(void) {
   EXPECT("/dev/fd/DIR/name opens a file in it", h >= 0);
   fstat(h, &b);
   EXPECT("the same file", a.st_ino == b.st_ino);
+
+  /* O_RDWR of a pipe's link: both ends in one description. */
+  int p2[2];
+  pipe(p2);
+  int rw = open(fdpath("/dev/fd", p2[0]), O_RDWR);
+  EXPECT("O_RDWR of a pipe end", rw >= 0);
+  EQ("writes", write(rw, "rw", 2), 2);
+  EQ("and reads back", read(rw, buf, sizeof buf), 2);
+
+  /* openat2(2): "RESOLVE_NO_MAGICLINKS Disallow all magic-link resolution". */
+  OK("openat2 through the link", o2(fdpath("/proc/self/fd", f), O_RDONLY, 0));
+  ERR("openat2 NO_MAGICLINKS", o2(fdpath("/proc/self/fd", f), O_RDONLY, RESOLVE_NO_MAGICLINKS),
+      ELOOP);
+  ERR("openat2 NO_MAGICLINKS of a pipe",
+      o2(fdpath("/proc/self/fd", p2[0]), O_RDONLY, RESOLVE_NO_MAGICLINKS), ELOOP);
+  ERR("openat2 NO_SYMLINKS", o2(fdpath("/proc/self/fd", p2[1]), O_WRONLY, RESOLVE_NO_SYMLINKS),
+      ELOOP);
+  ERR("O_NOFOLLOW", open(fdpath("/proc/self/fd", p2[0]), O_RDONLY | O_NOFOLLOW), ELOOP);
+
+  /* A forked child may open its parent's fd links (same credentials). */
+  pid_t parent = getpid();
+  pid_t kid = fork();
+  if (kid == 0) {
+    char pp[64];
+    snprintf(pp, sizeof pp, "/proc/%d/fd/%d", (int)parent, p2[1]);
+    int cw = open(pp, O_WRONLY);
+    _exit(cw >= 0 && write(cw, "k", 1) == 1 ? 0 : 1);
+  }
+  int kst;
+  waitpid(kid, &kst, 0);
+  EQ("child wrote through /proc/PPID/fd/N", WIFEXITED(kst) ? WEXITSTATUS(kst) : -1, 0);
+  EQ("parent reads it", read(p2[0], buf, sizeof buf), 1);
 
   /* open(2): "ENXIO ... the file is a UNIX domain socket". */
   int sv[2];
