@@ -225,10 +225,6 @@ export class PipeFile extends FileDescription {
     return false;
   }
 
-  override lseek(_offset: number, _whence: number): number {
-    return -29; // ESPIPE
-  }
-
   /**
    * An open of /proc/PID/fd/N (or /dev/fd/N) naming this end: a new open
    * file description on the same pipe, its end chosen by the new access

@@ -83,10 +83,6 @@ export class EventFdFile extends FileDescription {
     return false;
   }
 
-  override lseek(_o: number, _w: number): number {
-    return -29; // ESPIPE
-  }
-
   override read(dst: Uint8Array): number {
     if (dst.length < 8) return -EINVAL;
     if (this.counter === 0n) return -EAGAIN;
@@ -157,10 +153,6 @@ export class TimerFdFile extends FileDescription {
 
   override get seekable(): boolean {
     return false;
-  }
-
-  override lseek(_o: number, _w: number): number {
-    return -29; // ESPIPE
   }
 
   protected override release(): void {
@@ -366,10 +358,6 @@ export class SignalFdFile extends FileDescription {
 
   override get seekable(): boolean {
     return false;
-  }
-
-  override lseek(_o: number, _w: number): number {
-    return -29; // ESPIPE
   }
 
   /** Dequeues one signal of `t` in the mask, or null. */

@@ -354,10 +354,6 @@ export class EpollFile extends FileDescription {
     return false;
   }
 
-  override lseek(_o: number, _w: number): number {
-    return -29; // ESPIPE
-  }
-
   protected override release(): void {
     for (const m of this.entries.values())
       for (const e of m.values()) e.waitable?.unsubscribe(e.waiter);

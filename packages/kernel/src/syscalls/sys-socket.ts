@@ -131,10 +131,6 @@ export class UnixSocket extends vfs.FileDescription {
     return false;
   }
 
-  override lseek(_o: number, _w: number): number {
-    return -29; // ESPIPE
-  }
-
   override stat(): vfs.StatData {
     return vfs.blankStat({ dev: 8, ino: 1, mode: S_IFSOCK | 0o777 });
   }
