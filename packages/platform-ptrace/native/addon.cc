@@ -800,8 +800,6 @@ int32_t TrapDecode(systrap_ctl* c, user_regs_struct* regs, double* out) {
   return sync ? kSignal : kInterrupted;
 }
 
-// trapSwitch(ctl, pid, tid, regs, timeoutMs, out, spinNs, pin, globals) -> StopKind.
-// `globals` is the platform's systrap_globals (its stubs' spin budget).
 // trapInit(cyclesPerNs): TSC cycles per ns, to turn the spin budget into
 // the stubs' globals.spin_cycles.
 napi_value TrapInit(napi_env env, napi_callback_info info) {
@@ -810,29 +808,6 @@ napi_value TrapInit(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   g_cycles_per_ns = cpn;
   return Undef(env);
-}
-
-napi_value TrapSwitch(napi_env env, napi_callback_info info) {
-  Args a(env, info, 7);
-  double ctl = a.Num(0);
-  int pid = a.Int(1), tid = a.Int(2);
-  auto* regs = static_cast<user_regs_struct*>(a.Typed(3, napi_uint32_array, sizeof(user_regs_struct)));
-  double timeout = a.Num(4);
-  auto* out = static_cast<double*>(a.Typed(5, napi_float64_array, 8 * 4));
-  double spin = a.Num(6);
-  int32_t pin = a.argc > 7 ? a.Int(7) : 0;
-  double gaddr = a.argc > 8 ? a.Num(8) : 0;
-  if (!a.ok) return nullptr;
-  g_globals = reinterpret_cast<systrap_globals*>((uintptr_t)gaddr);
-  systrap_ctl* c = Ctl(ctl);
-  if (pin) PinToCurrentCpu(tid);
-  TrapRun(c, regs);
-  int64_t deadline = timeout >= 0 ? NowNs() + (int64_t)(timeout * 1e6) : -1;
-  if (!TrapWait(c, spin, deadline, pid, tid)) {
-    out[0] = 0;
-    return Num(env, kExited);
-  }
-  return Num(env, TrapDecode(c, regs, out));
 }
 
 // A context's switch arguments that do not change between switches, kept
@@ -879,8 +854,11 @@ napi_value TrapUnprepare(napi_env env, napi_callback_info info) {
   return Undef(env);
 }
 
-// trapSwitchPrepared(id, ctl, pid, tid, timeoutMs) -> StopKind: trapSwitch
-// with the prepared record's regs, out, spin, pin and globals.
+// trapSwitchPrepared(id, ctl, pid, tid, timeoutMs) -> StopKind: hands the
+// prepared record's regs to the trapped slot (pinning the stub thread to this
+// CPU if pin), waits for its next trap (spin, then futex, kicking it at the
+// deadline) and decodes it into regs/out. The record's globals are the
+// platform's systrap_globals (its stubs' spin budget).
 napi_value TrapSwitchPrepared(napi_env env, napi_callback_info info) {
   Args a(env, info, 5);
   int32_t id = a.Int(0);
@@ -1045,7 +1023,6 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
   Export(env, exports, "tgkill", Tgkill);
   Export(env, exports, "killReap", KillReap);
   Export(env, exports, "detachThread", Detach2);
-  Export(env, exports, "trapSwitch", TrapSwitch);
   Export(env, exports, "trapInit", TrapInit);
   Export(env, exports, "trapPrepare", TrapPrepare);
   Export(env, exports, "trapUnprepare", TrapUnprepare);

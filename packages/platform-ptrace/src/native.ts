@@ -57,18 +57,6 @@ export interface PtraceNative extends MemfdNative {
   killReap(pid: number, tids: Int32Array): void;
   /** Writes regs and detaches a traced thread. */
   detachThread(tid: number, regs: Uint32Array): void;
-  /** systrap: hands regs to a trapped slot and waits for its next trap. */
-  trapSwitch(
-    ctl: number,
-    pid: number,
-    tid: number,
-    regs: Uint32Array,
-    timeoutMs: number,
-    out: Float64Array,
-    spinNs: number,
-    pin: number,
-    globals: number,
-  ): number;
   /**
    * Keeps a context's unchanging switch arguments natively; returns the id
    * trapSwitchPrepared takes. The arrays must live until trapUnprepare(id).
@@ -81,7 +69,7 @@ export interface PtraceNative extends MemfdNative {
     globals: number,
   ): number;
   trapUnprepare(id: number): void;
-  /** trapSwitch with a prepared context's regs, out, spin, pin and globals. */
+  /** systrap: hands a prepared context's regs to a trapped slot and waits for its next trap. */
   trapSwitchPrepared(id: number, ctl: number, pid: number, tid: number, timeoutMs: number): number;
   trapResume(ctl: number, regs: Uint32Array): void;
   /** TSC cycles per ns, to turn the adaptive spin budget into stub cycles. */
