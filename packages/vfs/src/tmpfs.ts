@@ -49,6 +49,27 @@ export const TMPFS_MAX_FILE_SIZE = 2 ** 63;
 /** Bytes per page of file data (holes are pages never written). */
 const PAGE = 4096;
 
+/**
+ * Calls `fn` for each piece of the byte range [offset, offset + n) that lies
+ * in one PAGE-sized page: the page index, the offset in that page, how many
+ * bytes of the range came before this piece, and its length.
+ */
+function forEachPageSpan(
+  offset: number,
+  n: number,
+  fn: (index: number, inPage: number, done: number, len: number) => void,
+): void {
+  let done = 0;
+  while (done < n) {
+    const pos = offset + done;
+    const index = Math.floor(pos / PAGE);
+    const inPage = pos - index * PAGE;
+    const len = Math.min(PAGE - inPage, n - done);
+    fn(index, inPage, done, len);
+    done += len;
+  }
+}
+
 /** A tmpfs instance. */
 export class TmpFs extends FileSystem {
   private nextIno = 1;
@@ -388,17 +409,11 @@ export class TmpfsInode extends Inode {
     if ((this.modeBits & S_IFMT) !== S_IFREG) return this.children ? -EISDIR : -EINVAL;
     if (offset >= this.size) return 0;
     const n = Math.min(dst.length, this.size - offset);
-    let done = 0;
-    while (done < n) {
-      const pos = offset + done;
-      const index = Math.floor(pos / PAGE);
-      const inPage = pos - index * PAGE;
-      const len = Math.min(PAGE - inPage, n - done);
+    forEachPageSpan(offset, n, (index, inPage, done, len) => {
       const page = this.pages.get(index);
       if (page === undefined) dst.fill(0, done, done + len);
       else dst.set(page.subarray(inPage, inPage + len), done);
-      done += len;
-    }
+    });
     return n;
   }
 
@@ -407,20 +422,14 @@ export class TmpfsInode extends Inode {
     if (src.length === 0) return 0;
     if (offset >= TMPFS_MAX_FILE_SIZE) return -EFBIG;
     const n = Math.min(src.length, TMPFS_MAX_FILE_SIZE - offset);
-    let done = 0;
-    while (done < n) {
-      const pos = offset + done;
-      const index = Math.floor(pos / PAGE);
-      const inPage = pos - index * PAGE;
-      const len = Math.min(PAGE - inPage, n - done);
+    forEachPageSpan(offset, n, (index, inPage, done, len) => {
       let page = this.pages.get(index);
       if (page === undefined) {
         page = new Uint8Array(PAGE);
         this.pages.set(index, page);
       }
       page.set(src.subarray(done, done + len), inPage);
-      done += len;
-    }
+    });
     if (offset + n > this.size) this.size = offset + n;
     const t = now();
     this.mtime = t;
