@@ -57,15 +57,17 @@ export async function loadPlatform(
     mod = (await importer(spec)) as typeof mod;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    const missingFile = spec.startsWith("file:") && !existsSync(fileURLToPath(spec));
-    if (
-      (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
-      (missingFile || !spec.startsWith("file:"))
-    ) {
+    const notFound = code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+    if (spec.startsWith("file:")) {
+      // A path that exists but fails to load (a missing import inside it)
+      // falls through to "failed to load" with Node's reason.
+      const path = fileURLToPath(spec);
+      if (notFound && !existsSync(path)) {
+        throw new PlatformUnavailableError(`platform module ${path} not found: check the path`);
+      }
+    } else if (notFound) {
       throw new PlatformUnavailableError(
-        missingFile
-          ? `platform module ${fileURLToPath(spec)} not found: check the path`
-          : `platform "${nameOrPath}" not found: install ${spec} (e.g. pnpm add ${spec}) or pass a module path`,
+        `platform "${nameOrPath}" not found: install ${spec} (e.g. pnpm add ${spec}) or pass a module path`,
       );
     }
     throw new PlatformUnavailableError(
